@@ -1,0 +1,7 @@
+// The known migrations in order; the last one's version is the newest schema this build understands.
+import type { Migration } from './types.ts';
+import { migration001 } from './001-initial.ts';
+
+export type { Migration } from './types.ts';
+
+export const MIGRATIONS: readonly Migration[] = [migration001];
