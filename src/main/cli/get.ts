@@ -1,0 +1,81 @@
+// `filehaul get <file_id|url>...`: download files into the archive, resumably, and exit 0 only if every one is verified.
+import { FilehaulService } from '../service.ts';
+import { parseCommand, serviceOptions, UsageError } from './options.ts';
+import { jsonReporter, lineReporter, ttyReporter, type Output, type Reporter } from './reporters.ts';
+
+export const GET_HELP = `Usage: filehaul get <file_id|url>... [options]
+
+Downloads Files API ids (needs ANTHROPIC_API_KEY or --api-key-file) and http(s) URLs into DIR/raw/YYYY-MM/.
+Interrupted downloads resume when the same command runs again.
+
+Options:
+  --dir DIR              data directory (default ./data)
+  --connections N        parallel ranged requests per file, 1-32 (default 8)
+  --parallel-files N     files downloading at once (default 3)
+  --min-split SIZE       smallest range worth its own request (default 1M)
+  --max-retries N        retries per request before the file fails (default 5)
+  --connect-timeout S    seconds to connect (default 30)
+  --read-timeout S       seconds of silence before a request counts as stalled (default 600)
+  --api-base URL         Files API base (default https://api.anthropic.com)
+  --api-key-file PATH    read the API key from a file instead of ANTHROPIC_API_KEY
+  --json                 one JSON object per line per event
+`;
+
+export interface CommandIo {
+  stdout: Output;
+  stderr: Output;
+  /** Registers the Ctrl-C handler; returns the function that removes it. */
+  onInterrupt(handler: () => void): () => void;
+}
+
+export async function runGet(args: readonly string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseCommand(args);
+  if (values.help) {
+    io.stdout.write(GET_HELP);
+    return 0;
+  }
+  // Ids may come as one pasted list: split on commas and white space as well as arguments.
+  const inputs = positionals.flatMap((text) => text.split(/[\s,]+/)).filter(Boolean);
+  if (inputs.length === 0) throw new UsageError('get needs at least one file id or URL (see filehaul get --help)');
+  const service = await FilehaulService.open(serviceOptions(values));
+  const reporter: Reporter = values.json ? jsonReporter(io.stdout) : io.stdout.isTTY ? ttyReporter(io.stdout) : lineReporter(io.stdout);
+  const stopListening = service.onEvent((event) => reporter.handle(event));
+  let interrupted = false;
+  const removeInterrupt = io.onInterrupt(() => {
+    interrupted = true;
+    service.pauseAll();
+  });
+  const failures: string[] = [];
+  try {
+    const prepared = service.prepare(inputs);
+    const runs = prepared.map(async (item) => {
+      if ('error' in item) {
+        failures.push(`${item.input}: ${item.error}`);
+        reporter.note(`${item.input}: refused: ${item.error}`, { event: 'error', file_id: item.input, error: item.error, bytes_downloaded: 0, duration_ms: 0, retry_count: 0 });
+        return;
+      }
+      if (item.alreadyDone) {
+        const { record } = item;
+        reporter.note(`${item.source.displayName}: already in the archive at ${record.finalPath}`, {
+          event: 'done', file_id: item.source.displayName, download_id: record.id, path: record.finalPath, sha256: record.sha256, size_bytes: record.sizeBytes, bytes_downloaded: 0, duration_ms: 0, retry_count: 0, already_archived: true,
+        });
+        return;
+      }
+      const outcome = await service.download(item.record, item.source);
+      if (outcome.state === 'failed') failures.push(`${item.source.displayName}: ${outcome.message}`);
+      if (outcome.state === 'paused' && !interrupted) failures.push(`${item.source.displayName}: paused`);
+    });
+    await Promise.all(runs);
+  } finally {
+    removeInterrupt();
+    stopListening();
+    reporter.finish();
+    await service.close();
+  }
+  for (const failure of failures) io.stderr.write(`filehaul: ${failure}\n`);
+  if (interrupted) {
+    io.stderr.write('filehaul: interrupted; progress is saved, run the same command again to resume\n');
+    return 130;
+  }
+  return failures.length > 0 ? 1 : 0;
+}

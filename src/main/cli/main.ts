@@ -1,0 +1,61 @@
+// The `filehaul` command line: picks the subcommand and turns every error into one plain line and an exit code.
+import { GET_HELP, runGet, type CommandIo } from './get.ts';
+import { UsageError } from './options.ts';
+import { runStatus } from './status.ts';
+
+const HELP = `Filehaul — segmented, resumable, verified downloads from the Anthropic Files API and plain URLs.
+
+Usage:
+  filehaul get <file_id|url>... [options]   download into DIR/raw/YYYY-MM/ (see filehaul get --help)
+  filehaul status [--dir DIR] [--json]      list what the catalog holds
+  filehaul --version
+`;
+
+export async function main(args: readonly string[], io: CommandIo = processIo()): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case 'get':
+        return await runGet(rest, io);
+      case 'status':
+        return await runStatus(rest, io);
+      case '--version':
+      case '-v':
+        io.stdout.write('filehaul 0.1.0\n');
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout.write(command === undefined ? HELP : `${HELP}\n${GET_HELP}`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}" (try filehaul --help)`);
+    }
+  } catch (error) {
+    io.stderr.write(`filehaul: ${error instanceof Error ? error.message : String(error)}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+function processIo(): CommandIo {
+  return {
+    stdout: { write: (text) => void process.stdout.write(text), isTTY: Boolean(process.stdout.isTTY), columns: process.stdout.columns },
+    stderr: { write: (text) => void process.stderr.write(text), isTTY: Boolean(process.stderr.isTTY) },
+    onInterrupt(handler) {
+      let count = 0;
+      const onSignal = () => {
+        count++;
+        // A second Ctrl-C means "now": offsets confirmed so far are already safe in the catalog.
+        if (count > 1) process.exit(130);
+        handler();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      return () => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      };
+    },
+  };
+}

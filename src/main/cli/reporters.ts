@@ -1,0 +1,174 @@
+// How `get` shows events: JSON lines for scripts, a live bar per file on a terminal, plain lines otherwise.
+import type { DownloadEvent } from '../engine/events.ts';
+import { formatBytes, formatDuration } from './format.ts';
+
+export interface Reporter {
+  handle(event: DownloadEvent): void;
+  /** A file that needed no work (already archived) or was refused before any request. */
+  note(line: string, json: Record<string, unknown>): void;
+  finish(): void;
+}
+
+export interface Output {
+  write(text: string): void;
+  isTTY: boolean;
+  columns?: number;
+}
+
+/**
+ * One JSON object per line, with the source article's log fields (timestamp, file_id, bytes_downloaded,
+ * duration_ms, retry_count) on every line. Progress is thinned to one line a second per file.
+ */
+export function jsonReporter(out: Output): Reporter {
+  const lastProgress = new Map<string, number>();
+  const write = (fields: Record<string, unknown>) => out.write(`${JSON.stringify(fields)}\n`);
+  return {
+    handle(event) {
+      const base = { event: event.type, timestamp: new Date(event.timestamp).toISOString(), file_id: event.fileId, download_id: event.downloadId };
+      switch (event.type) {
+        case 'progress': {
+          const last = lastProgress.get(event.downloadId) ?? 0;
+          if (event.timestamp - last < 1000) return;
+          lastProgress.set(event.downloadId, event.timestamp);
+          write({ ...base, bytes_downloaded: event.bytesDownloaded, size_bytes: event.sizeBytes, bytes_per_second: Math.round(event.bytesPerSecond), connections: event.connections, duration_ms: event.durationMs, retry_count: event.retryCount, segments: event.segments.length });
+          return;
+        }
+        case 'start':
+          write({ ...base, filename: event.filename, size_bytes: event.sizeBytes, bytes_downloaded: event.resumedBytes, duration_ms: 0, retry_count: 0 });
+          return;
+        case 'retry':
+          write({ ...base, attempt: event.attempt, delay_ms: event.delayMs, reason: event.reason, status: event.status, request_id: event.requestId, retry_count: event.retryCount });
+          return;
+        case 'restart':
+          write({ ...base, reason: event.reason, restart_count: event.restartCount });
+          return;
+        case 'state':
+          write({ ...base, state: event.state, error: event.error });
+          return;
+        case 'done':
+          write({ ...base, path: event.finalPath, sha256: event.sha256, size_bytes: event.sizeBytes, bytes_downloaded: event.bytesDownloaded, duration_ms: event.durationMs, retry_count: event.retryCount, request_count: event.requestCount });
+          return;
+        case 'error':
+          write({ ...base, error: event.message, bytes_downloaded: event.bytesDownloaded, duration_ms: event.durationMs, retry_count: event.retryCount });
+          return;
+      }
+    },
+    note(_line, json) {
+      write({ timestamp: new Date().toISOString(), ...json });
+    },
+    finish() {},
+  };
+}
+
+/** Plain lines for logs and pipes: one when a file starts, retries, restarts, finishes or fails. */
+export function lineReporter(out: Output): Reporter {
+  return {
+    handle(event) {
+      const line = describe(event);
+      if (line) out.write(`${line}\n`);
+    },
+    note(line) {
+      out.write(`${line}\n`);
+    },
+    finish() {},
+  };
+}
+
+interface Row {
+  name: string;
+  size: number | null;
+  bytes: number;
+  speed: number;
+  connections: number;
+  retries: number;
+  status: string;
+}
+
+/** A live bar per file, redrawn in place about five times a second. */
+export function ttyReporter(out: Output): Reporter {
+  const rows = new Map<string, Row>();
+  let drawnLines = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const log: string[] = [];
+  const row = (event: DownloadEvent): Row => {
+    let existing = rows.get(event.downloadId);
+    if (!existing) {
+      existing = { name: event.fileId, size: null, bytes: 0, speed: 0, connections: 0, retries: 0, status: 'queued' };
+      rows.set(event.downloadId, existing);
+    }
+    return existing;
+  };
+  const draw = () => {
+    const width = Math.max(60, out.columns ?? 100);
+    let text = drawnLines > 0 ? `\x1b[${drawnLines}A\x1b[0J` : '';
+    for (const line of log.splice(0)) text += `${line}\n`;
+    const lines = [...rows.values()].map((entry) => renderRow(entry, width));
+    text += lines.map((line) => `${line}\n`).join('');
+    drawnLines = lines.length;
+    out.write(text);
+  };
+  return {
+    handle(event) {
+      const entry = row(event);
+      switch (event.type) {
+        case 'start':
+          if (event.filename) entry.name = event.filename;
+          entry.size = event.sizeBytes;
+          entry.bytes = event.resumedBytes;
+          break;
+        case 'progress':
+          Object.assign(entry, { bytes: event.bytesDownloaded, size: event.sizeBytes, speed: event.bytesPerSecond, connections: event.connections, retries: event.retryCount });
+          break;
+        case 'retry':
+          entry.retries = event.retryCount;
+          entry.status = `retry in ${formatDuration(event.delayMs)}`;
+          break;
+        case 'state':
+          entry.status = event.state;
+          break;
+        default:
+          break;
+      }
+      const line = event.type === 'retry' || event.type === 'start' ? null : describe(event);
+      if (line) log.push(line);
+      timer ??= setInterval(draw, 200);
+    },
+    note(line) {
+      log.push(line);
+    },
+    finish() {
+      if (timer) clearInterval(timer);
+      draw();
+    },
+  };
+}
+
+function renderRow(entry: Row, width: number): string {
+  const fraction = entry.size ? Math.min(1, entry.bytes / entry.size) : 0;
+  const barWidth = 24;
+  const filled = Math.round(fraction * barWidth);
+  const bar = `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]`;
+  const eta = entry.size && entry.speed > 0 ? formatDuration(((entry.size - entry.bytes) / entry.speed) * 1000) : '--:--';
+  const sizes = `${formatBytes(entry.bytes)}/${entry.size === null ? '?' : formatBytes(entry.size)}`;
+  const tail = ` ${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${sizes} ${formatBytes(Math.round(entry.speed))}/s ETA ${eta} conn ${entry.connections} ${entry.status}${entry.retries ? ` retries ${entry.retries}` : ''}`;
+  const nameWidth = Math.max(10, width - tail.length - 1);
+  const name = entry.name.length > nameWidth ? `${entry.name.slice(0, nameWidth - 1)}…` : entry.name.padEnd(nameWidth);
+  return `${name}${tail}`.slice(0, width - 1);
+}
+
+function describe(event: DownloadEvent): string | null {
+  switch (event.type) {
+    case 'start':
+      return `${event.fileId}: starting${event.resumedBytes > 0 ? ` (resuming at ${formatBytes(event.resumedBytes)})` : ''}`;
+    case 'retry':
+      return `${event.fileId}: retry ${event.attempt} in ${formatDuration(event.delayMs)}: ${event.reason}`;
+    case 'restart':
+      return `${event.fileId}: starting over: ${event.reason}`;
+    case 'done':
+      return `${event.fileId}: done → ${event.finalPath} (${formatBytes(event.sizeBytes)}, sha256 ${event.sha256.slice(0, 16)}…, ${formatDuration(event.durationMs)})`;
+    case 'error':
+      return `${event.fileId}: failed: ${event.message}`;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,482 @@
+// One download from first request to verified archive file: probe, plan segments, run connections, split, retry, restart.
+import { rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DownloadRecord, SegmentRecord } from '../../shared/model.ts';
+import { FatalError, RestartRequired, RetryableError, isAbort } from './errors.ts';
+import type { DownloadEvent } from './events.ts';
+import { discardBody, type HttpClient, type HttpResponse } from './http/client.ts';
+import { backoffDelay, headerValue, isRetryableNetworkError, type BackoffSettings } from './http/retry-policy.ts';
+import { PartFile } from './part-file.ts';
+import type { ArchivePort, TransferJournal } from './ports.ts';
+import { checkRangeResponse, requestRange, streamIntoSegment, type LiveSegment, type Validators } from './range-request.ts';
+import { largestRemaining, planSegments, segmentCount, splitPoint } from './segments.ts';
+import type { DownloadSource, SourceDetails } from './source.ts';
+import { DurabilityClock } from './durability-clock.ts';
+import { finalizeDownload } from './finalize.ts';
+
+export interface DownloadSettings {
+  /** Concurrent ranged requests for one file. */
+  connections: number;
+  /** Neither half of a split may be smaller than this. */
+  minSplitBytes: number;
+  backoff: BackoffSettings;
+  /** Clean restarts allowed in one run when the remote file keeps changing. */
+  maxRestarts: number;
+  /** Extra requests allowed to split ranges for idle connections, on top of one per planned segment. */
+  maxSteals: number;
+  /** How often written bytes are fsynced and their offsets recorded. */
+  confirmIntervalMs: number;
+  /** How often progress events are emitted. */
+  progressIntervalMs: number;
+}
+
+export const DEFAULT_DOWNLOAD_SETTINGS: DownloadSettings = {
+  connections: 8,
+  minSplitBytes: 1024 * 1024,
+  backoff: { baseMs: 1000, capMs: 60_000, maxRetries: 5 },
+  maxRestarts: 3,
+  maxSteals: 4,
+  confirmIntervalMs: 1000,
+  progressIntervalMs: 250,
+};
+
+export interface DownloadDeps {
+  http: HttpClient;
+  journal: TransferJournal;
+  archive: ArchivePort;
+  emit: (event: DownloadEvent) => void;
+}
+
+export type DownloadOutcome = { state: 'done'; record: DownloadRecord } | { state: 'paused' } | { state: 'failed'; message: string };
+
+/** Runs one download to an end state. The record is updated in place and in the journal as it goes. */
+export class DownloadRun {
+  readonly #record: DownloadRecord;
+  readonly #source: DownloadSource;
+  readonly #deps: DownloadDeps;
+  readonly #settings: DownloadSettings;
+  readonly #signal: AbortSignal;
+  readonly #startedAt = Date.now();
+  #segments: LiveSegment[] = [];
+  #part: PartFile | null = null;
+  #clock: DurabilityClock | null = null;
+  #bytesThisRun = 0;
+  #retryCount = 0;
+  #requestCount = 0;
+  #steals = 0;
+  #restartsThisRun = 0;
+
+  constructor(record: DownloadRecord, source: DownloadSource, deps: DownloadDeps, settings: DownloadSettings, signal: AbortSignal) {
+    this.#record = record;
+    this.#source = source;
+    this.#deps = deps;
+    this.#settings = settings;
+    this.#signal = signal;
+  }
+
+  async run(): Promise<DownloadOutcome> {
+    try {
+      this.#setState('downloading', null);
+      await this.#downloadWithRestarts();
+      if (this.#signal.aborted) throw this.#signal.reason ?? new DOMException('paused', 'AbortError');
+      await this.#finalize();
+      return { state: 'done', record: this.#record };
+    } catch (error) {
+      return await this.#settle(error);
+    } finally {
+      await this.#clock?.stop();
+      await this.#part?.close().catch(() => {});
+    }
+  }
+
+  async #downloadWithRestarts(): Promise<void> {
+    for (;;) {
+      try {
+        await this.#prepare();
+        this.#emit({ type: 'start', filename: this.#record.filename, sizeBytes: this.#record.sizeBytes, resumedBytes: this.#bytesPresent() });
+        if (this.#segments.length > 0 && this.#segments.every((segment) => segment.written >= segment.end)) return;
+        if (this.#segments.length === 0) await this.#probeAndDownload();
+        else await this.#runConnections(null);
+        return;
+      } catch (error) {
+        if (!(error instanceof RestartRequired)) throw error;
+        await this.#restart(error.message);
+      }
+    }
+  }
+
+  /** Loads what an earlier run left (segments, part file) or clears the way for a fresh start. */
+  async #prepare(): Promise<void> {
+    const record = this.#record;
+    const saved = record.rangeSupported ? this.#deps.journal.loadSegments(record.id) : [];
+    const resumable = saved.length > 0 && record.sizeBytes !== null;
+    if (resumable && !this.#hasValidator()) await this.#checkUnchangedWithoutValidators();
+    if (resumable) {
+      this.#part = await this.#openPart(record.sizeBytes);
+      if ((await this.#part.size()) !== record.sizeBytes) throw new RestartRequired('the part file is missing or has the wrong size');
+      this.#segments = saved.map((segment) => liveSegment(segment));
+      return;
+    }
+    if (this.#source.kind === 'files-api' || record.sizeBytes === null || record.filename === null) {
+      const details = await this.#withRetries(() => this.#source.describe(this.#deps.http, this.#signal));
+      if (details) this.#applyDetails(details);
+    }
+    this.#segments = [];
+  }
+
+  /** Without ETag or Last-Modified, a Files API resume is trusted only when size and creation time are unchanged. */
+  async #checkUnchangedWithoutValidators(): Promise<void> {
+    if (this.#source.kind !== 'files-api') return;
+    const details = await this.#withRetries(() => this.#source.describe(this.#deps.http, this.#signal));
+    if (!details) return;
+    if (details.sizeBytes !== this.#record.sizeBytes || details.createdAt !== this.#record.createdAt) {
+      this.#applyDetails(details);
+      throw new RestartRequired('the remote file changed (size or creation time differs and there is no ETag to resume against)');
+    }
+  }
+
+  /** First content request: `Range: bytes=0-`. A 206 means segments; a 200 means one stream. */
+  async #probeAndDownload(): Promise<void> {
+    const expectedTotal = this.#record.sizeBytes;
+    const none: Validators = { etag: null, lastModified: null };
+    await rm(this.#deps.archive.partPath(this.#record.id), { force: true });
+    const probe = await this.#withRetries(async () => {
+      this.#requestCount++;
+      const { response } = await requestRange(this.#deps.http, this.#source, 0, null, none, this.#signal);
+      if (response.status === 416 && /\/0\s*$/.test(headerValue(response.headers['content-range']) ?? '')) {
+        // An empty file has no byte 0 to ask for: RFC 9110 answers 416 with `bytes */0`.
+        discardBody(response.body);
+        return { status: 200, headers: { ...response.headers, 'content-length': '0' }, body: emptyBody() } as HttpResponse;
+      }
+      if (response.status !== 200) await checkRangeResponse(response, { start: 0, end: null, total: expectedTotal }, none, false);
+      return response;
+    });
+    this.#learnFromResponse(probe);
+    if (probe.status === 206) {
+      const total = Number(/\/(\d+)\s*$/.exec(headerValue(probe.headers['content-range']) ?? '')?.[1]);
+      this.#record.sizeBytes = total;
+      this.#record.rangeSupported = true;
+      this.#part = await this.#openPart(total);
+      const count = segmentCount(total, this.#settings.connections, this.#settings.minSplitBytes);
+      this.#segments = planSegments(total, count).map((range) => liveSegment({ start: range.start, end: range.end, confirmedOffset: range.start }));
+      this.#persistRecord();
+      this.#saveSegments();
+      await this.#runConnections(probe);
+      return;
+    }
+    await this.#singleStream(probe);
+  }
+
+  /** The server ignores Range: one stream from byte 0; a break starts it over (nothing else is possible). */
+  async #singleStream(first: HttpResponse): Promise<void> {
+    const lengthHeader = headerValue(first.headers['content-length']);
+    const announced = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : null;
+    const known = this.#record.sizeBytes;
+    if (known !== null && announced !== null && known !== announced) {
+      discardBody(first.body);
+      throw new FatalError(`the server sends ${announced} bytes but the file has ${known}`);
+    }
+    const total = known ?? announced;
+    this.#record.sizeBytes = total;
+    this.#record.rangeSupported = false;
+    this.#persistRecord();
+    this.#part = await this.#openPart(total);
+    const segment = liveSegment({ start: 0, end: total ?? Number.MAX_SAFE_INTEGER, confirmedOffset: 0 });
+    this.#segments = [segment];
+    this.#startClock();
+    let response: HttpResponse | null = first;
+    await this.#withRetries(async () => {
+      if (!response) {
+        segment.offset = segment.written = segment.confirmed = 0;
+        this.#requestCount++;
+        response = (await requestRange(this.#deps.http, this.#source, 0, null, { etag: null, lastModified: null }, this.#signal)).response;
+        if (response.status !== 200) await checkRangeResponse(response, { start: 0, end: null, total }, { etag: null, lastModified: null }, false);
+      }
+      const body = response.body;
+      response = null;
+      segment.streaming = true;
+      const result = await streamIntoSegment(body, segment, this.#part!, (count) => this.#countBytes(count)).finally(() => (segment.streaming = false));
+      if (result === 'ended-early' && total !== null) throw new RetryableError(`the connection closed after ${segment.offset} of ${total} bytes`);
+      if (total === null) {
+        // No length announced: the end of the body is the end of the file.
+        segment.end = segment.offset;
+        this.#record.sizeBytes = segment.offset;
+      }
+    }, segment);
+  }
+
+  /** Runs up to `connections` loops; each takes an unowned segment or splits the largest one, until none is left. */
+  async #runConnections(probe: HttpResponse | null): Promise<void> {
+    this.#startClock();
+    const failure = new AbortController();
+    const signal = AbortSignal.any([this.#signal, failure.signal]);
+    let firstError: unknown = null;
+    const connection = async (first: HttpResponse | null) => {
+      let response = first;
+      try {
+        for (;;) {
+          const segment = response ? this.#segments[0] : this.#nextAssignment();
+          if (!segment) return;
+          segment.assigned = true;
+          await this.#runSegment(segment, response, signal);
+          response = null;
+        }
+      } catch (error) {
+        // The first real failure stops the other connections; a pause is not a failure.
+        if (firstError === null && !this.#signal.aborted) {
+          firstError = error;
+          failure.abort(error);
+        }
+      }
+    };
+    if (probe) this.#segments[0].assigned = true;
+    const loops = [connection(probe)];
+    for (let index = probe ? 1 : 0; index < this.#settings.connections; index++) loops.push(connection(null));
+    await Promise.all(loops);
+    if (firstError !== null) throw firstError;
+    if (this.#signal.aborted) throw this.#signal.reason;
+  }
+
+  /** An unowned segment with bytes left, or the second half of the largest owned one (within the steal allowance). */
+  #nextAssignment(): LiveSegment | null {
+    const unowned = largestRemaining(this.#segments, (index) => !this.#segments[index].assigned);
+    if (unowned >= 0) return this.#segments[unowned];
+    if (this.#steals >= this.#settings.maxSteals) return null;
+    const victimIndex = largestRemaining(this.#segments);
+    if (victimIndex < 0) return null;
+    const victim = this.#segments[victimIndex];
+    const middle = splitPoint(victim, this.#settings.minSplitBytes);
+    if (middle === null) return null;
+    const taken = liveSegment({ start: middle, end: victim.end, confirmedOffset: middle });
+    victim.end = middle;
+    this.#segments.splice(victimIndex + 1, 0, taken);
+    this.#steals++;
+    this.#saveSegments();
+    return taken;
+  }
+
+  /** Fetches one segment to its end, retrying from the current offset after every failure. */
+  async #runSegment(segment: LiveSegment, first: HttpResponse | null, signal: AbortSignal): Promise<void> {
+    const total = this.#record.sizeBytes;
+    let response = first;
+    const validators = this.#validators();
+    await this.#withRetries(async () => {
+      if (segment.offset >= segment.end) return;
+      let sentIfRange = false;
+      if (!response) {
+        this.#requestCount++;
+        const opened = await requestRange(this.#deps.http, this.#source, segment.offset, segment.end, validators, signal);
+        sentIfRange = opened.sentIfRange;
+        await checkRangeResponse(opened.response, { start: segment.offset, end: segment.end, total }, validators, sentIfRange);
+        response = opened.response;
+      }
+      const body = response.body;
+      response = null;
+      segment.streaming = true;
+      const result = await streamIntoSegment(body, segment, this.#part!, (count) => this.#countBytes(count)).finally(() => (segment.streaming = false));
+      if (result === 'ended-early') throw new RetryableError(`the connection closed at byte ${segment.offset}, before the end of its range (${segment.end})`);
+    }, segment, signal);
+  }
+
+  /**
+   * Calls `attempt` until it succeeds. Retryable failures wait (Retry-After when the server gave one, even beyond the
+   * cap; full-jitter backoff otherwise); the count starts over once a request has made progress.
+   */
+  async #withRetries<T>(attempt: () => Promise<T>, segment?: LiveSegment, signal: AbortSignal = this.#signal): Promise<T> {
+    let failures = 0;
+    for (;;) {
+      const before = segment?.offset ?? 0;
+      try {
+        return await attempt();
+      } catch (error) {
+        if (signal.aborted) throw signal.reason ?? error;
+        if (error instanceof FatalError || error instanceof RestartRequired) throw error;
+        if (!(error instanceof RetryableError) && !isRetryableNetworkError(error)) throw new FatalError(describeNetworkError(error), { cause: error });
+        if ((segment?.offset ?? 0) > before) failures = 0;
+        failures++;
+        const reason = error instanceof RetryableError ? error.message : describeNetworkError(error);
+        if (failures > this.#settings.backoff.maxRetries) throw new FatalError(`gave up after ${failures - 1} retries: ${reason}`);
+        const retryAfter = error instanceof RetryableError ? error.retryAfterMs : null;
+        const delayMs = retryAfter ?? backoffDelay(failures - 1, this.#settings.backoff);
+        this.#retryCount++;
+        this.#emit({
+          type: 'retry',
+          attempt: failures,
+          delayMs,
+          reason,
+          status: error instanceof RetryableError ? error.status : null,
+          requestId: error instanceof RetryableError ? error.requestId : null,
+          retryCount: this.#retryCount,
+        });
+        await sleep(delayMs, undefined, { signal });
+      }
+    }
+  }
+
+  /** Throws away everything fetched for a file that changed, and counts the restart. */
+  async #restart(reason: string): Promise<void> {
+    this.#restartsThisRun++;
+    this.#record.restartCount++;
+    await this.#clock?.stop();
+    this.#clock = null;
+    await this.#part?.close().catch(() => {});
+    this.#part = null;
+    await rm(this.#deps.archive.partPath(this.#record.id), { force: true });
+    this.#segments = [];
+    this.#steals = 0;
+    Object.assign(this.#record, { etag: null, lastModified: null, rangeSupported: null });
+    this.#deps.journal.saveSegments(this.#record.id, []);
+    this.#persistRecord();
+    this.#emit({ type: 'restart', reason, restartCount: this.#record.restartCount });
+    if (this.#restartsThisRun > this.#settings.maxRestarts) {
+      throw new FatalError(`gave up after ${this.#settings.maxRestarts} clean restarts: ${reason}`);
+    }
+  }
+
+  async #finalize(): Promise<void> {
+    this.#setState('verifying', null);
+    await this.#clock?.stop();
+    this.#clock = null;
+    const result = await finalizeDownload(this.#record, this.#part!, this.#segments, this.#deps.archive);
+    await this.#part!.close();
+    this.#part = null;
+    Object.assign(this.#record, { state: 'done', error: null, completedAt: new Date().toISOString(), finalPath: result.finalPath, sha256: result.sha256 });
+    this.#persistRecord();
+    // Only now, with the catalog pointing at the archived file, may the part file go (a crash before this repeats finalize).
+    await rm(this.#deps.archive.partPath(this.#record.id), { force: true });
+    this.#emitProgress();
+    this.#emit({ type: 'state', state: 'done', error: null });
+    this.#emit({
+      type: 'done',
+      finalPath: result.finalPath,
+      sha256: result.sha256,
+      sizeBytes: this.#record.sizeBytes ?? 0,
+      bytesDownloaded: this.#bytesThisRun,
+      durationMs: Date.now() - this.#startedAt,
+      retryCount: this.#retryCount,
+      requestCount: this.#requestCount,
+    });
+  }
+
+  /** Turns how the run ended into a final state: paused (user), or failed with one plain sentence. */
+  async #settle(error: unknown): Promise<DownloadOutcome> {
+    await this.#clock?.stop().catch(() => {});
+    this.#clock = null;
+    if (this.#signal.aborted && (isAbort(error) || error === this.#signal.reason)) {
+      this.#setState('paused', null);
+      return { state: 'paused' };
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    this.#setState('failed', message);
+    this.#emit({ type: 'error', message, bytesDownloaded: this.#bytesThisRun, durationMs: Date.now() - this.#startedAt, retryCount: this.#retryCount });
+    return { state: 'failed', message };
+  }
+
+  #startClock(): void {
+    if (this.#clock) return;
+    this.#clock = new DurabilityClock({
+      part: this.#part!,
+      segments: () => this.#segments,
+      save: (records) => this.#deps.journal.saveSegments(this.#record.id, records),
+      confirmIntervalMs: this.#settings.confirmIntervalMs,
+      progressIntervalMs: this.#settings.progressIntervalMs,
+      onProgress: () => this.#emitProgress(),
+      // Without a known size there is nothing to resume into: offsets are not worth recording.
+      persist: this.#record.rangeSupported === true,
+    });
+  }
+
+  #emitProgress(): void {
+    const clock = this.#clock;
+    this.#emit({
+      type: 'progress',
+      bytesDownloaded: this.#bytesPresent(),
+      sizeBytes: this.#record.sizeBytes,
+      bytesPerSecond: clock ? clock.bytesPerSecond(this.#bytesThisRun) : 0,
+      connections: this.#segments.filter((segment) => segment.streaming).length,
+      retryCount: this.#retryCount,
+      durationMs: Date.now() - this.#startedAt,
+      segments: this.#segments.map((segment) => ({ start: segment.start, end: segment.end, offset: segment.written, active: segment.streaming })),
+    });
+  }
+
+  #countBytes(count: number): void {
+    this.#bytesThisRun += count;
+  }
+
+  #bytesPresent(): number {
+    return this.#segments.reduce((sum, segment) => sum + (segment.written - segment.start), 0);
+  }
+
+  #validators(): Validators {
+    return { etag: this.#record.etag, lastModified: this.#record.lastModified };
+  }
+
+  #hasValidator(): boolean {
+    return Boolean((this.#record.etag && !this.#record.etag.startsWith('W/')) || this.#record.lastModified);
+  }
+
+  #learnFromResponse(response: HttpResponse): void {
+    this.#record.etag = headerValue(response.headers.etag);
+    this.#record.lastModified = headerValue(response.headers['last-modified']);
+    const details = this.#source.detailsFromResponse(response);
+    if (details.filename && !this.#record.filename) this.#record.filename = details.filename;
+    if (details.mimeType && !this.#record.mimeType) this.#record.mimeType = details.mimeType;
+  }
+
+  #applyDetails(details: SourceDetails): void {
+    const record = this.#record;
+    record.filename = details.filename ?? record.filename;
+    record.mimeType = details.mimeType ?? record.mimeType;
+    record.sizeBytes = details.sizeBytes ?? record.sizeBytes;
+    record.createdAt = details.createdAt ?? record.createdAt;
+    this.#persistRecord();
+  }
+
+  async #openPart(size: number | null): Promise<PartFile> {
+    await this.#part?.close().catch(() => {});
+    return PartFile.open(this.#deps.archive.partPath(this.#record.id), size);
+  }
+
+  #saveSegments(): void {
+    this.#deps.journal.saveSegments(this.#record.id, this.#segments.map(toRecord));
+  }
+
+  #persistRecord(): void {
+    const { id, ...patch } = this.#record;
+    this.#deps.journal.updateDownload(id, patch);
+  }
+
+  #setState(state: DownloadRecord['state'], error: string | null): void {
+    this.#record.state = state;
+    this.#record.error = error;
+    this.#persistRecord();
+    this.#emit({ type: 'state', state, error });
+  }
+
+  #emit(event: DistributiveOmit<DownloadEvent, 'downloadId' | 'fileId' | 'timestamp'>): void {
+    this.#deps.emit({ ...event, downloadId: this.#record.id, fileId: this.#source.displayName, timestamp: Date.now() } as DownloadEvent);
+  }
+}
+
+type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
+
+function liveSegment(segment: SegmentRecord): LiveSegment {
+  return { start: segment.start, end: segment.end, offset: segment.confirmedOffset, written: segment.confirmedOffset, confirmed: segment.confirmedOffset, assigned: false, streaming: false };
+}
+
+export function toRecord(segment: LiveSegment): SegmentRecord {
+  return { start: segment.start, end: segment.end, confirmedOffset: segment.confirmed };
+}
+
+function describeNetworkError(error: unknown): string {
+  const code = (error as { code?: string } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return code ? `${message} (${code})` : message;
+}
+
+/** A body with no bytes, for an empty file. */
+function emptyBody(): HttpResponse['body'] {
+  return Readable.from([]) as unknown as HttpResponse['body'];
+}

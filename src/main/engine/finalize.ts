@@ -1,0 +1,35 @@
+// Finalize: prove the part file is complete (every range written, size right), hash it, and hand it to the archive.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { DownloadRecord } from '../../shared/model.ts';
+import { FatalError } from './errors.ts';
+import type { PartFile } from './part-file.ts';
+import type { ArchivePort } from './ports.ts';
+import type { LiveSegment } from './range-request.ts';
+
+export async function finalizeDownload(
+  record: DownloadRecord,
+  part: PartFile,
+  segments: readonly LiveSegment[],
+  archive: ArchivePort,
+): Promise<{ finalPath: string; sha256: string }> {
+  const gap = segments.find((segment) => segment.written < segment.end);
+  if (gap) throw new FatalError(`internal error: bytes ${gap.written}-${gap.end - 1} were never written`);
+  await part.sync();
+  const size = await part.size();
+  if (record.sizeBytes !== null && size !== record.sizeBytes) {
+    throw new FatalError(`the downloaded file has ${size} bytes but the source announced ${record.sizeBytes}`);
+  }
+  record.sizeBytes = size;
+  const sha256 = await sha256File(part.path);
+  record.sha256 = sha256;
+  const finalPath = await archive.place(record, part.path);
+  return { finalPath, sha256 };
+}
+
+/** SHA-256 of a file, read as a stream in 1 MiB pieces (never the whole file in memory). */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

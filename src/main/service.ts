@@ -1,0 +1,202 @@
+// The Filehaul service: wires the engine, the catalog and the archive into one object the command line (and later the windows) drive.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { open, readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import type { DownloadRecord } from '../shared/model.ts';
+import { createArchivePort } from './archive/archive-port.ts';
+import { dataLayout, ensureDataDirs, type DataLayout } from './archive/layout.ts';
+import { DEFAULT_DOWNLOAD_SETTINGS, type DownloadOutcome } from './engine/download-run.ts';
+import { FatalError } from './engine/errors.ts';
+import type { DownloadEvent } from './engine/events.ts';
+import { createHttpClient, type HttpClient } from './engine/http/client.ts';
+import type { DownloadSource } from './engine/source.ts';
+import { TransferEngine, type EngineSettings } from './engine/transfer-engine.ts';
+import { FilesApiSource, DEFAULT_API_BASE } from './sources/files-api.ts';
+import { UrlSource } from './sources/url.ts';
+import { closeCatalog, createJournal, findLatestBySource, getDownload, insertDownload, listDownloads, loadSegments, openCatalog } from './store/index.ts';
+
+export interface ServiceOptions {
+  dataDir: string;
+  apiBase: string;
+  /** Needed only for Files API ids; kept in memory, never written anywhere. */
+  apiKey: string | null;
+  engine: EngineSettings;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+}
+
+export const DEFAULT_SERVICE_OPTIONS: Omit<ServiceOptions, 'dataDir' | 'apiKey'> = {
+  apiBase: DEFAULT_API_BASE,
+  engine: { ...DEFAULT_DOWNLOAD_SETTINGS, parallelFiles: 3 },
+  // The source article's "public cloud" preset: 30 s to connect, 600 s of silence before a read counts as stalled.
+  connectTimeoutMs: 30_000,
+  readTimeoutMs: 600_000,
+};
+
+/** What `get` asks for one input: a ready download, or why it was refused before any request. */
+export type Prepared = { input: string; record: DownloadRecord; source: DownloadSource; alreadyDone: boolean } | { input: string; error: string };
+
+export class FilehaulService {
+  readonly layout: DataLayout;
+  readonly #db: Database.Database;
+  readonly #http: HttpClient;
+  readonly #engine: TransferEngine;
+  readonly #options: ServiceOptions;
+  readonly #locks = new Map<string, string>();
+
+  private constructor(options: ServiceOptions, layout: DataLayout, db: Database.Database) {
+    this.#options = options;
+    this.layout = layout;
+    this.#db = db;
+    this.#http = createHttpClient({ connectTimeoutMs: options.connectTimeoutMs, readTimeoutMs: options.readTimeoutMs });
+    this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive: createArchivePort(layout) }, options.engine);
+  }
+
+  /** Opens the data dir (creating and write-testing it) and its catalog; fails with one plain sentence if it cannot. */
+  static async open(options: ServiceOptions): Promise<FilehaulService> {
+    const layout = dataLayout(options.dataDir);
+    await ensureDataDirs(layout);
+    const db = openCatalog(layout.dbPath);
+    const service = new FilehaulService(options, layout, db);
+    await service.#removeLeftoverParts();
+    return service;
+  }
+
+  onEvent(listener: (event: DownloadEvent) => void): () => void {
+    const key = this.#options.apiKey;
+    // Defence in depth: no message that leaves the engine may carry the key, whatever an error echoed back.
+    return this.#engine.onEvent((event) => listener(key ? redactEvent(event, key) : event));
+  }
+
+  /** Turns inputs (file ids or URLs) into downloads: resumes what the catalog knows, refuses what is malformed. */
+  prepare(inputs: readonly string[]): Prepared[] {
+    return inputs.map((input) => {
+      try {
+        const source = this.#sourceFor(input);
+        const existing = findLatestBySource(this.#db, source.kind, source.ref, source.apiBase);
+        if (existing?.state === 'done' && existing.finalPath && existsSync(path.join(this.layout.dataDir, existing.finalPath))) {
+          return { input, record: existing, source, alreadyDone: true };
+        }
+        if (existing && existing.state !== 'done') return { input, record: existing, source, alreadyDone: false };
+        const now = new Date().toISOString();
+        const record: DownloadRecord = {
+          id: `dl_${randomBytes(9).toString('base64url')}`,
+          sourceKind: source.kind,
+          sourceRef: source.ref,
+          apiBase: source.apiBase,
+          filename: null,
+          mimeType: null,
+          sizeBytes: null,
+          createdAt: null,
+          etag: null,
+          lastModified: null,
+          rangeSupported: null,
+          state: 'queued',
+          error: null,
+          addedAt: now,
+          updatedAt: now,
+          completedAt: null,
+          finalPath: null,
+          sha256: null,
+          restartCount: 0,
+        };
+        insertDownload(this.#db, record);
+        return { input, record, source, alreadyDone: false };
+      } catch (error) {
+        return { input, error: error instanceof Error ? error.message : String(error) };
+      }
+    });
+  }
+
+  /** Downloads one prepared file; refuses to run it twice at once (another process may hold it). */
+  async download(record: DownloadRecord, source: DownloadSource): Promise<DownloadOutcome> {
+    const lock = await this.#lock(record.id);
+    if (lock) return { state: 'failed', message: lock };
+    try {
+      return await this.#engine.enqueue(record, source);
+    } finally {
+      await this.#unlock(record.id);
+    }
+  }
+
+  pauseAll(): void {
+    this.#engine.pauseAll();
+  }
+
+  /** Every download the catalog holds, with the bytes confirmed on disk for unfinished ones. */
+  status(): { record: DownloadRecord; confirmedBytes: number }[] {
+    return listDownloads(this.#db).map((record) => ({
+      record,
+      confirmedBytes: record.state === 'done' ? (record.sizeBytes ?? 0) : loadSegments(this.#db, record.id).reduce((sum, segment) => sum + segment.confirmedOffset - segment.start, 0),
+    }));
+  }
+
+  async close(): Promise<void> {
+    await this.#http.close();
+    closeCatalog(this.#db);
+  }
+
+  #sourceFor(input: string): DownloadSource {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) return new UrlSource(input);
+    const apiKey = this.#options.apiKey;
+    if (!apiKey) throw new FatalError('No API key: set ANTHROPIC_API_KEY or pass --api-key-file PATH to download Files API ids.');
+    return new FilesApiSource(input, this.#options.apiBase, apiKey);
+  }
+
+  /**
+   * One process per download: a lock file beside the part file, holding the owner's pid. A lock whose process is
+   * gone (kill -9) is stale and taken over.
+   */
+  async #lock(downloadId: string): Promise<string | null> {
+    const lockPath = path.join(this.layout.tmpDir, `${downloadId}.lock`);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const handle = await open(lockPath, 'wx', 0o600);
+        await handle.writeFile(String(process.pid));
+        await handle.close();
+        this.#locks.set(downloadId, lockPath);
+        return null;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+        if (owner && owner !== process.pid && processAlive(owner)) return `already being downloaded by another Filehaul process (pid ${owner})`;
+        await rm(lockPath, { force: true });
+      }
+    }
+    return 'could not take the download lock';
+  }
+
+  async #unlock(downloadId: string): Promise<void> {
+    const lockPath = this.#locks.get(downloadId);
+    if (!lockPath) return;
+    this.#locks.delete(downloadId);
+    await rm(lockPath, { force: true });
+  }
+
+  /** A crash after the catalog recorded a finished file but before its part file was removed leaves the part: drop it. */
+  async #removeLeftoverParts(): Promise<void> {
+    for (const entry of await readdir(this.layout.tmpDir)) {
+      if (!entry.endsWith('.part')) continue;
+      const record = getDownload(this.#db, entry.slice(0, -'.part'.length));
+      if (record?.state === 'done') await rm(path.join(this.layout.tmpDir, entry), { force: true });
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Only events that carry text can carry a key; progress events (the hot path) pass untouched. */
+function redactEvent(event: DownloadEvent, key: string): DownloadEvent {
+  if (event.type === 'progress' || event.type === 'start' || event.type === 'done') return event;
+  const text = JSON.stringify(event);
+  return text.includes(key) ? (JSON.parse(text.split(key).join('[redacted]')) as DownloadEvent) : event;
+}
