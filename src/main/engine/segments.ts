@@ -70,13 +70,15 @@ export function largestRemaining(ranges: readonly PlannedRange[], eligible: (ind
 
 /** True when the ranges cover [0, total) exactly, in order, without gaps or overlaps. */
 export function coversExactly(ranges: readonly { start: number; end: number }[], total: number): boolean {
+  // An empty file is one empty range (or none): there is nothing to cover.
+  if (total === 0) return ranges.length <= 1 && ranges.every((range) => range.start === 0 && range.end === 0);
   const sorted = [...ranges].sort((a, b) => a.start - b.start);
   let expected = 0;
   for (const range of sorted) {
     if (range.start !== expected || range.end <= range.start) return false;
     expected = range.end;
   }
-  return expected === total || (total === 0 && sorted.length <= 1);
+  return expected === total;
 }
 
 function alignDown(value: number): number {
