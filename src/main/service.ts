@@ -42,6 +42,14 @@ export class FilehaulService {
   readonly layout: DataLayout;
   readonly #db: Database.Database;
   readonly #http: HttpClient;
+  /** The HTTP client every request goes through (shared so list/sync requests count against the same limits). */
+  get http(): HttpClient {
+    return this.#http;
+  }
+  /** The open catalog, for the archive commands' read queries. */
+  get db(): Database.Database {
+    return this.#db;
+  }
   readonly #engine: TransferEngine;
   readonly #options: ServiceOptions;
   readonly #locks = new Map<string, string>();
