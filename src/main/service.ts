@@ -59,7 +59,9 @@ export class FilehaulService {
     this.layout = layout;
     this.#db = db;
     this.#http = createHttpClient({ connectTimeoutMs: options.connectTimeoutMs, readTimeoutMs: options.readTimeoutMs });
-    this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive: createArchivePort(layout) }, options.engine);
+    const key = options.apiKey;
+    const redact = (text: string) => (key && text.includes(key) ? text.split(key).join('[redacted]') : text);
+    this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive: createArchivePort(layout), redact }, options.engine);
   }
 
   /** Opens the data dir (creating and write-testing it) and its catalog; fails with one plain sentence if it cannot. */

@@ -34,8 +34,7 @@ export async function runGet(args: readonly string[], io: CommandIo): Promise<nu
     io.stdout.write(GET_HELP);
     return 0;
   }
-  // Ids may come as one pasted list: split on commas and white space as well as arguments.
-  const inputs = positionals.flatMap((text) => text.split(/[\s,]+/)).filter(Boolean);
+  const inputs = splitInputs(positionals);
   if (inputs.length === 0) throw new UsageError('get needs at least one file id or URL (see filehaul get --help)');
   const service = await FilehaulService.open(serviceOptions(values));
   const reporter: Reporter = values.json ? jsonReporter(io.stdout) : io.stdout.isTTY ? ttyReporter(io.stdout) : lineReporter(io.stdout);
@@ -78,4 +77,14 @@ export async function runGet(args: readonly string[], io: CommandIo): Promise<nu
     return 130;
   }
   return failures.length > 0 ? 1 : 0;
+}
+
+/**
+ * Ids may come as one pasted list: split on white space, and on commas except inside URLs (a URL may hold commas).
+ */
+export function splitInputs(texts: readonly string[]): string[] {
+  return texts
+    .flatMap((text) => text.split(/\s+/))
+    .flatMap((token) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(token) ? [token] : token.split(',')))
+    .filter(Boolean);
 }

@@ -21,10 +21,21 @@ export interface Output {
  */
 export function jsonReporter(out: Output): Reporter {
   const lastProgress = new Map<string, number>();
+  // The last known counters per download, so lines that do not carry them (state, retry, restart) still have every log field.
+  const counters = new Map<string, { bytes_downloaded: number; duration_ms: number; retry_count: number }>();
   const write = (fields: Record<string, unknown>) => out.write(`${JSON.stringify(fields)}\n`);
   return {
     handle(event) {
-      const base = { event: event.type, timestamp: new Date(event.timestamp).toISOString(), file_id: event.fileId, download_id: event.downloadId };
+      const known = counters.get(event.downloadId) ?? { bytes_downloaded: 0, duration_ms: 0, retry_count: 0 };
+      if (event.type === 'progress' || event.type === 'done' || event.type === 'error') {
+        Object.assign(known, { bytes_downloaded: event.bytesDownloaded, duration_ms: event.durationMs, retry_count: event.retryCount });
+      } else if (event.type === 'start') {
+        known.bytes_downloaded = event.resumedBytes;
+      } else if (event.type === 'retry') {
+        known.retry_count = event.retryCount;
+      }
+      counters.set(event.downloadId, known);
+      const base = { event: event.type, timestamp: new Date(event.timestamp).toISOString(), file_id: event.fileId, download_id: event.downloadId, ...known };
       switch (event.type) {
         case 'progress': {
           const last = lastProgress.get(event.downloadId) ?? 0;

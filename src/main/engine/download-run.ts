@@ -46,6 +46,8 @@ export interface DownloadDeps {
   journal: TransferJournal;
   archive: ArchivePort;
   emit: (event: DownloadEvent) => void;
+  /** Scrubs secrets (the API key) from text that will be stored or shown, such as an error body echoed back. */
+  redact: (text: string) => string;
 }
 
 export type DownloadOutcome = { state: 'done'; record: DownloadRecord } | { state: 'paused' } | { state: 'failed'; message: string };
@@ -232,7 +234,7 @@ export class DownloadRun {
     };
     if (probe) this.#segments[0].assigned = true;
     const loops = [connection(probe)];
-    for (let index = probe ? 1 : 0; index < this.#settings.connections; index++) loops.push(connection(null));
+    for (let index = 1; index < this.#settings.connections; index++) loops.push(connection(null));
     await Promise.all(loops);
     if (firstError !== null) throw firstError;
     if (this.#signal.aborted) throw this.#signal.reason;
@@ -263,12 +265,14 @@ export class DownloadRun {
     const validators = this.#validators();
     await this.#withRetries(async () => {
       if (segment.offset >= segment.end) return;
-      let sentIfRange = false;
       if (!response) {
         this.#requestCount++;
-        const opened = await requestRange(this.#deps.http, this.#source, segment.offset, segment.end, validators, signal);
-        sentIfRange = opened.sentIfRange;
-        await checkRangeResponse(opened.response, { start: segment.offset, end: segment.end, total }, validators, sentIfRange);
+        // The range asked for is fixed before the request goes out: a split while it opens only shortens the
+        // segment, and the stream then stops at the new end.
+        const from = segment.offset;
+        const to = segment.end;
+        const opened = await requestRange(this.#deps.http, this.#source, from, to, validators, signal);
+        await checkRangeResponse(opened.response, { start: from, end: to, total }, validators, opened.sentIfRange);
         response = opened.response;
       }
       const body = response.body;
@@ -367,7 +371,7 @@ export class DownloadRun {
       this.#setState('paused', null);
       return { state: 'paused' };
     }
-    const message = error instanceof Error ? error.message : String(error);
+    const message = this.#deps.redact(error instanceof Error ? error.message : String(error));
     this.#setState('failed', message);
     this.#emit({ type: 'error', message, bytesDownloaded: this.#bytesThisRun, durationMs: Date.now() - this.#startedAt, retryCount: this.#retryCount });
     return { state: 'failed', message };

@@ -19,13 +19,13 @@ interface QueuedDownload {
 }
 
 export class TransferEngine {
-  readonly #deps: { http: HttpClient; journal: TransferJournal; archive: ArchivePort };
+  readonly #deps: { http: HttpClient; journal: TransferJournal; archive: ArchivePort; redact: (text: string) => string };
   readonly #settings: EngineSettings;
   readonly #listeners = new Set<DownloadEventListener>();
   readonly #waiting: QueuedDownload[] = [];
   readonly #running = new Map<string, QueuedDownload>();
 
-  constructor(deps: { http: HttpClient; journal: TransferJournal; archive: ArchivePort }, settings: EngineSettings) {
+  constructor(deps: { http: HttpClient; journal: TransferJournal; archive: ArchivePort; redact: (text: string) => string }, settings: EngineSettings) {
     this.#deps = deps;
     this.#settings = settings;
   }
