@@ -25,6 +25,8 @@ export interface ServiceOptions {
   engine: EngineSettings;
   connectTimeoutMs: number;
   readTimeoutMs: number;
+  /** Proxy URL for every request; null: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment. */
+  proxy?: string | null;
 }
 
 export const DEFAULT_SERVICE_OPTIONS: Omit<ServiceOptions, 'dataDir' | 'apiKey'> = {
@@ -58,7 +60,7 @@ export class FilehaulService {
     this.#options = options;
     this.layout = layout;
     this.#db = db;
-    this.#http = createHttpClient({ connectTimeoutMs: options.connectTimeoutMs, readTimeoutMs: options.readTimeoutMs });
+    this.#http = createHttpClient({ connectTimeoutMs: options.connectTimeoutMs, readTimeoutMs: options.readTimeoutMs, proxy: options.proxy });
     const key = options.apiKey;
     const redact = (text: string) => (key && text.includes(key) ? text.split(key).join('[redacted]') : text);
     this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive: createArchivePort(layout), redact }, options.engine);

@@ -17,6 +17,7 @@ export const COMMON_OPTIONS = {
   'max-retries': { type: 'string' },
   'connect-timeout': { type: 'string' },
   'read-timeout': { type: 'string' },
+  proxy: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -31,6 +32,7 @@ export type CommonValues = {
   'max-retries'?: string;
   'connect-timeout'?: string;
   'read-timeout'?: string;
+  proxy?: string;
   json: boolean;
   help: boolean;
 };
@@ -65,6 +67,7 @@ export function serviceOptions(values: CommonValues, env: NodeJS.ProcessEnv = pr
     engine,
     connectTimeoutMs: connectSeconds !== null ? connectSeconds * 1000 : defaults.connectTimeoutMs,
     readTimeoutMs: readSeconds !== null ? readSeconds * 1000 : defaults.readTimeoutMs,
+    proxy: proxyOption(values.proxy),
   };
 }
 
@@ -94,4 +97,15 @@ function numberOption(text: string | undefined, name: string, min: number, max: 
   const value = Number(text);
   if (!Number.isFinite(value) || value < min || value > max) throw new UsageError(`--${name} must be a number of seconds from ${min} to ${max}, got "${text}"`);
   return value;
+}
+
+function proxyOption(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
+  } catch {
+    // Reported below.
+  }
+  throw new UsageError(`--proxy must be an http:// or https:// URL, got "${text}"`);
 }

@@ -1,11 +1,13 @@
 // The HTTP client every request goes through: one undici Agent with keep-alive and the configured timeouts.
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, interceptors, request, type Dispatcher } from 'undici';
 
 export interface HttpSettings {
   /** Time to establish a TCP/TLS connection. */
   connectTimeoutMs: number;
   /** Longest silence allowed while waiting for headers or between body bytes; a stalled server is a failed request. */
   readTimeoutMs: number;
+  /** A proxy for every request (http:// or https:// URL); null/undefined: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment. */
+  proxy?: string | null;
 }
 
 export interface HttpResponse {
@@ -23,15 +25,16 @@ export interface HttpClient {
 /** The user agent Filehaul announces; servers and proxies see who is asking. */
 export const USER_AGENT = 'Filehaul/0.1 (+https://github.com/filehaul)';
 
-export function createHttpClient(settings: HttpSettings): HttpClient {
-  const agent = new Agent({
+export function createHttpClient(settings: HttpSettings, env: NodeJS.ProcessEnv = process.env): HttpClient {
+  const agentOptions = {
     connect: { timeout: settings.connectTimeoutMs },
     headersTimeout: settings.readTimeoutMs,
     bodyTimeout: settings.readTimeoutMs,
     // Connections are reused across segments and small files: every new TLS handshake costs time, not requests.
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 120_000,
-  });
+  };
+  const agent = createDispatcher(agentOptions, settings.proxy ?? null, env);
   const redirecting = agent.compose(interceptors.redirect({ maxRedirections: 5 }));
   return {
     async get(url, headers, options = {}) {
@@ -47,6 +50,25 @@ export function createHttpClient(settings: HttpSettings): HttpClient {
       await agent.close().catch(() => agent.destroy());
     },
   };
+}
+
+/**
+ * Many users reach the API only through a proxy. An explicit --proxy wins; otherwise the usual environment
+ * variables decide (NO_PROXY still exempts hosts). Plain http targets are forwarded, https ones tunnelled (CONNECT).
+ */
+function createDispatcher(options: Agent.Options, proxy: string | null, env: NodeJS.ProcessEnv): Dispatcher {
+  const noProxy = env.NO_PROXY ?? env.no_proxy;
+  if (proxy) return new EnvHttpProxyAgent({ ...options, httpProxy: proxy, httpsProxy: proxy, noProxy: noProxy ?? '' });
+  const fromEnv = env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy;
+  if (fromEnv) {
+    return new EnvHttpProxyAgent({
+      ...options,
+      httpProxy: env.HTTP_PROXY ?? env.http_proxy ?? undefined,
+      httpsProxy: env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy ?? undefined,
+      noProxy: noProxy ?? '',
+    });
+  }
+  return new Agent(options);
 }
 
 /**
