@@ -15,7 +15,7 @@ import type { DownloadSource } from './engine/source.ts';
 import { TransferEngine, type EngineSettings } from './engine/transfer-engine.ts';
 import { FilesApiSource, DEFAULT_API_BASE } from './sources/files-api.ts';
 import { UrlSource } from './sources/url.ts';
-import { closeCatalog, createJournal, findLatestBySource, getDownload, insertDownload, listDownloads, loadSegments, openCatalog } from './store/index.ts';
+import { closeCatalog, createJournal, deleteDownload, findLatestBySource, getDownload, insertDownload, listDownloads, loadSegments, openCatalog } from './store/index.ts';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -135,6 +135,34 @@ export class FilehaulService {
 
   pauseAll(): void {
     this.#engine.pauseAll();
+  }
+
+  /** Pauses one download, running or queued. */
+  pause(downloadId: string): void {
+    this.#engine.pause(downloadId);
+  }
+
+  /** The source of a download the catalog knows (to resume or retry it); throws when a Files API key is missing. */
+  sourceForRecord(record: DownloadRecord): DownloadSource {
+    if (record.sourceKind === 'url') return new UrlSource(record.sourceRef);
+    const apiKey = this.#options.apiKey;
+    if (!apiKey) throw new FatalError('No API key: set ANTHROPIC_API_KEY or pass --api-key-file PATH to download Files API ids.');
+    return new FilesApiSource(record.sourceRef, record.apiBase ?? this.#options.apiBase, apiKey);
+  }
+
+  getRecord(downloadId: string): DownloadRecord | undefined {
+    return getDownload(this.#db, downloadId);
+  }
+
+  /** Forgets a download that is not running: its catalog row, its segments and its part file. */
+  async forget(downloadId: string): Promise<void> {
+    deleteDownload(this.#db, downloadId);
+    await rm(path.join(this.layout.tmpDir, `${downloadId}.part`), { force: true });
+  }
+
+  /** Bytes confirmed on disk for an unfinished download. */
+  confirmedBytes(downloadId: string): number {
+    return loadSegments(this.#db, downloadId).reduce((sum, segment) => sum + segment.confirmedOffset - segment.start, 0);
   }
 
   /** Every download the catalog holds, with the bytes confirmed on disk for unfinished ones. */
