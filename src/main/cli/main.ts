@@ -1,13 +1,17 @@
 // The `filehaul` command line: picks the subcommand and turns every error into one plain line and an exit code.
 import { GET_HELP, runGet, type CommandIo } from './get.ts';
+import { runList } from './list.ts';
 import { UsageError } from './options.ts';
 import { runStatus } from './status.ts';
+import { runSync } from './sync.ts';
 
 const HELP = `Filehaul — segmented, resumable, verified downloads from the Anthropic Files API and plain URLs.
 
 Usage:
   filehaul get <file_id|url>... [options]   download into DIR/raw/YYYY-MM/ (see filehaul get --help)
   filehaul status [--dir DIR] [--json]      list what the catalog holds
+  filehaul list [--json] [options]          list the account's files, marking archived ones (see filehaul list --help)
+  filehaul sync [--dir DIR] [options]       download every downloadable account file not yet archived (see filehaul sync --help)
   filehaul --version
 `;
 
@@ -19,6 +23,10 @@ export async function main(args: readonly string[], io: CommandIo = processIo())
         return await runGet(rest, io);
       case 'status':
         return await runStatus(rest, io);
+      case 'list':
+        return await runList(rest, io);
+      case 'sync':
+        return await runSync(rest, io);
       case '--version':
       case '-v':
         io.stdout.write('filehaul 0.1.0\n');
