@@ -40,6 +40,17 @@ export class PartFile {
     }
   }
 
+  /** Writes buffers back to back at `position` in one system call where the kernel takes them all. */
+  async writev(buffers: Buffer[], position: number): Promise<void> {
+    if (buffers.length === 1) return this.write(buffers[0], position);
+    const total = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+    const { bytesWritten } = await this.#handle.writev(buffers, position);
+    if (bytesWritten < total) {
+      // A short write is rare on regular files; finish the rest the simple way.
+      await this.write(Buffer.concat(buffers).subarray(bytesWritten), position + bytesWritten);
+    }
+  }
+
   /** Makes every completed write durable; only after this may an offset be recorded as confirmed. */
   async sync(): Promise<void> {
     await this.#handle.datasync();

@@ -87,32 +87,113 @@ export async function checkRangeResponse(
   throw errorForStatus(response.status, response.headers, await readErrorBody(response.body));
 }
 
+/** Bytes one connection may hold while its previous write is on its way to the disk; past this the socket is paused. */
+const MAX_PENDING_BYTES = 1024 * 1024;
+
 /**
- * Streams a response body into `segment` at its offset until the segment's (possibly shrunk) end, awaiting each write
- * so memory stays at one socket buffer per connection whatever the file size (backpressure by pull).
- * Returns true when the body ended before the segment did (the caller retries from the new offset).
+ * Streams a response body into `segment` at its offset until the segment's (possibly shrunk) end.
+ * Chunks are taken as the socket delivers them (no stream re-buffering) and written with one writev per batch:
+ * while a write is on its way, the next chunks gather, up to MAX_PENDING_BYTES, then the socket is paused.
+ * So memory stays bounded per connection whatever the file size, and a fast disk sees few, large writes.
+ * Bytes received before an error are still written, so a broken body keeps its progress.
+ * Resolves 'ended-early' when the body ended before the segment did (the caller retries from the new offset).
  */
-export async function streamIntoSegment(
+export function streamIntoSegment(
   body: HttpResponse['body'],
   segment: LiveSegment,
   part: PartFile,
   onBytes: (count: number) => void,
 ): Promise<'complete' | 'ended-early'> {
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    const room = segment.end - segment.offset;
-    if (room <= 0) break;
-    const data = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    const position = segment.offset;
-    segment.offset = position + data.length;
-    await part.write(data, position);
-    segment.written = segment.offset;
-    onBytes(data.length);
-    if (segment.offset >= segment.end) break;
-  }
-  if (segment.offset >= segment.end) {
-    // Leaving early destroys the socket: the rest of a split range belongs to another connection now.
-    discardBody(body);
-    return 'complete';
-  }
-  return 'ended-early';
+  return new Promise((resolve, reject) => {
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let writing = false;
+    let finished = false;
+    let reachedEnd = false;
+    let failure: unknown = null;
+    let settled = false;
+
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.off('close', onClose);
+      if (failure !== null) {
+        discardBody(body);
+        reject(failure);
+      } else {
+        resolve(reachedEnd || segment.offset >= segment.end ? 'complete' : 'ended-early');
+      }
+    };
+    const flush = () => {
+      if (writing || settled) return;
+      if (pendingBytes === 0) {
+        if (finished) settle();
+        return;
+      }
+      const buffers = pending;
+      const length = pendingBytes;
+      const position = segment.written;
+      pending = [];
+      pendingBytes = 0;
+      writing = true;
+      if (!finished && body.isPaused()) body.resume();
+      part.writev(buffers, position).then(
+        () => {
+          writing = false;
+          segment.written = position + length;
+          onBytes(length);
+          flush();
+        },
+        (error: unknown) => {
+          writing = false;
+          failure ??= error;
+          finished = true;
+          pending = [];
+          pendingBytes = 0;
+          settle();
+        },
+      );
+    };
+    const onData = (chunk: Buffer) => {
+      if (finished) return;
+      const room = segment.end - segment.offset;
+      if (room > 0) {
+        const data = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        segment.offset += data.length;
+        pending.push(data);
+        pendingBytes += data.length;
+      }
+      if (segment.offset >= segment.end) {
+        // The rest of this body belongs to another connection now (a split) or past the range: drop the socket.
+        reachedEnd = true;
+        finished = true;
+        discardBody(body);
+      } else if (pendingBytes >= MAX_PENDING_BYTES) {
+        body.pause();
+      }
+      flush();
+    };
+    const onEnd = () => {
+      finished = true;
+      flush();
+    };
+    const onError = (error: unknown) => {
+      if (finished) return;
+      failure = error;
+      finished = true;
+      flush();
+    };
+    const onClose = () => {
+      if (finished) return;
+      finished = true;
+      flush();
+    };
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+    body.on('close', onClose);
+  });
 }
