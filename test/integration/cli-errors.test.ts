@@ -119,7 +119,7 @@ describe('filehaul get errors', () => {
 
   it.each([
     { name: 'no ids', args: [] as string[], says: /at least one file id or URL/ },
-    { name: '--connections 99', args: [GOOD.id, '--connections', '99'], says: /--connections must be a whole number from 1 to 32/ },
+    { name: '--connections 99', args: [GOOD.id, '--connections', '99'], says: /--connections 99 on the command line: must be a whole number from 1 to 32/ },
   ])('exits 2 on a usage error: $name', async ({ args, says }) => {
     const { origin, dir } = await setup();
     const result = await get(origin, dir, args);

@@ -1,9 +1,6 @@
 // The `filehaul` command line: picks the subcommand and turns every error into one plain line and an exit code.
-import { GET_HELP, runGet, type CommandIo } from './get.ts';
-import { runList } from './list.ts';
-import { UsageError } from './options.ts';
-import { runStatus } from './status.ts';
-import { runSync } from './sync.ts';
+import type { CommandIo } from './get.ts';
+import { UsageError } from './usage-error.ts';
 
 const HELP = `Filehaul — segmented, resumable, verified downloads from the Anthropic Files API and plain URLs.
 
@@ -12,21 +9,26 @@ Usage:
   filehaul status [--dir DIR] [--json]      list what the catalog holds
   filehaul list [--json] [options]          list the account's files, marking archived ones (see filehaul list --help)
   filehaul sync [--dir DIR] [options]       download every downloadable account file not yet archived (see filehaul sync --help)
+  filehaul config [--dir DIR] [--json]      show the effective settings and where each came from
   filehaul --version
 `;
+
+type Command = (args: readonly string[], io: CommandIo) => Promise<number>;
+
+/** Commands load on demand: `filehaul --version` should not pay for the HTTP client and the database driver. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  get: async () => (await import('./get.ts')).runGet,
+  status: async () => (await import('./status.ts')).runStatus,
+  list: async () => (await import('./list.ts')).runList,
+  sync: async () => (await import('./sync.ts')).runSync,
+  config: async () => (await import('./config-command.ts')).runConfig,
+};
 
 export async function main(args: readonly string[], io: CommandIo = processIo()): Promise<number> {
   const [command, ...rest] = args;
   try {
+    if (command !== undefined && Object.hasOwn(COMMANDS, command)) return await (await COMMANDS[command]())(rest, io);
     switch (command) {
-      case 'get':
-        return await runGet(rest, io);
-      case 'status':
-        return await runStatus(rest, io);
-      case 'list':
-        return await runList(rest, io);
-      case 'sync':
-        return await runSync(rest, io);
       case '--version':
       case '-v':
         io.stdout.write('filehaul 0.1.0\n');
@@ -34,15 +36,18 @@ export async function main(args: readonly string[], io: CommandIo = processIo())
       case undefined:
       case 'help':
       case '--help':
-      case '-h':
+      case '-h': {
+        const { GET_HELP } = await import('./get.ts');
         io.stdout.write(command === undefined ? HELP : `${HELP}\n${GET_HELP}`);
         return command === undefined ? 2 : 0;
+      }
       default:
         throw new UsageError(`unknown command "${command}" (try filehaul --help)`);
     }
   } catch (error) {
     io.stderr.write(`filehaul: ${error instanceof Error ? error.message : String(error)}\n`);
-    return error instanceof UsageError ? 2 : 1;
+    // A mistake in how Filehaul was called or configured (flags, environment, config.ini) is a usage error.
+    return error instanceof UsageError || (error as Error | null)?.name === 'SettingsError' ? 2 : 1;
   }
 }
 
