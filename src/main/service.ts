@@ -27,6 +27,14 @@ export interface ServiceOptions {
   readTimeoutMs: number;
   /** Proxy URL for every request; null: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment. */
   proxy?: string | null;
+  /** Where traffic moves while the primary answers 503/529. */
+  backupApiBase?: string | null;
+  /** The request budget per endpoint and key. */
+  requestsPerMinute?: number;
+  /** Bytes per second for all downloads together; null: unlimited. */
+  limitRate?: number | null;
+  /** Encrypt finished files at rest (age). */
+  encrypt?: boolean;
 }
 
 export const DEFAULT_SERVICE_OPTIONS: Omit<ServiceOptions, 'dataDir' | 'apiKey'> = {
