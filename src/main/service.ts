@@ -10,7 +10,14 @@ import { dataLayout, ensureDataDirs, type DataLayout } from './archive/layout.ts
 import { DEFAULT_DOWNLOAD_SETTINGS, type DownloadOutcome } from './engine/download-run.ts';
 import { FatalError } from './engine/errors.ts';
 import type { DownloadEvent } from './engine/events.ts';
-import { createHttpClient, type HttpClient } from './engine/http/client.ts';
+import { createHttpClient } from './engine/http/client.ts';
+import { BandwidthLimiter } from './engine/traffic/bandwidth-limiter.ts';
+import { systemClock } from './engine/traffic/clock.ts';
+import { hashApiKey } from './engine/traffic/request-labels.ts';
+import { createTrafficClient } from './engine/traffic/traffic-client.ts';
+import type { TrafficClient } from './engine/traffic/traffic-types.ts';
+import { logDownloadEvent, logRequestOutcome } from './logging/event-log.ts';
+import { closeLogger, createLogger, type FilehaulLogger } from './logging/logger.ts';
 import type { DownloadSource } from './engine/source.ts';
 import { TransferEngine, type EngineSettings } from './engine/transfer-engine.ts';
 import { FilesApiSource, DEFAULT_API_BASE } from './sources/files-api.ts';
@@ -35,6 +42,10 @@ export interface ServiceOptions {
   limitRate?: number | null;
   /** Encrypt finished files at rest (age). */
   encrypt?: boolean;
+  /** Cool-down of an endpoint after 503/529 (doubling up to maxMs). */
+  cooldown?: { initialMs: number; maxMs: number };
+  /** Write JSON logs under data/logs (default true). */
+  logs?: boolean;
 }
 
 export const DEFAULT_SERVICE_OPTIONS: Omit<ServiceOptions, 'dataDir' | 'apiKey'> = {
@@ -43,6 +54,8 @@ export const DEFAULT_SERVICE_OPTIONS: Omit<ServiceOptions, 'dataDir' | 'apiKey'>
   // The source article's "public cloud" preset: 30 s to connect, 600 s of silence before a read counts as stalled.
   connectTimeoutMs: 30_000,
   readTimeoutMs: 600_000,
+  requestsPerMinute: 100,
+  cooldown: { initialMs: 30_000, maxMs: 600_000 },
 };
 
 /** What `get` asks for one input: a ready download, or why it was refused before any request. */
@@ -51,9 +64,11 @@ export type Prepared = { input: string; record: DownloadRecord; source: Download
 export class FilehaulService {
   readonly layout: DataLayout;
   readonly #db: Database.Database;
-  readonly #http: HttpClient;
+  readonly #http: TrafficClient;
+  readonly #bandwidth: BandwidthLimiter;
+  readonly #logger: FilehaulLogger | null;
   /** The HTTP client every request goes through (shared so list/sync requests count against the same limits). */
-  get http(): HttpClient {
+  get http(): TrafficClient {
     return this.#http;
   }
   /** The open catalog, for the archive commands' read queries. */
@@ -68,10 +83,24 @@ export class FilehaulService {
     this.#options = options;
     this.layout = layout;
     this.#db = db;
-    this.#http = createHttpClient({ connectTimeoutMs: options.connectTimeoutMs, readTimeoutMs: options.readTimeoutMs, proxy: options.proxy });
     const key = options.apiKey;
+    this.#logger = options.logs === false ? null : createLogger(layout.logsDir, { secrets: key ? [key] : [] });
+    const logger = this.#logger;
+    const direct = createHttpClient({ connectTimeoutMs: options.connectTimeoutMs, readTimeoutMs: options.readTimeoutMs, proxy: options.proxy });
+    // Every request of every download (and list/sync) shares one budget, one allowance and one cool-down per endpoint.
+    this.#http = createTrafficClient(direct, {
+      primaryBase: options.apiBase,
+      backupBase: options.backupApiBase ?? null,
+      requestsPerMinute: options.requestsPerMinute ?? DEFAULT_SERVICE_OPTIONS.requestsPerMinute!,
+      maxConnectionsPerEndpoint: Math.min(32, options.engine.connections * options.engine.parallelFiles),
+      cooldown: options.cooldown ?? DEFAULT_SERVICE_OPTIONS.cooldown!,
+      apiKeyHash: key ? hashApiKey(key) : undefined,
+      onRequest: logger ? (outcome) => logRequestOutcome(logger, { ...outcome, range: null, bytes: 0 }) : undefined,
+    });
+    this.#bandwidth = new BandwidthLimiter({ bytesPerSecond: options.limitRate ?? null, clock: systemClock });
     const redact = (text: string) => (key && text.includes(key) ? text.split(key).join('[redacted]') : text);
-    this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive: createArchivePort(layout), redact }, options.engine);
+    this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive: createArchivePort(layout), redact, bandwidth: this.#bandwidth }, options.engine);
+    if (logger) this.#engine.onEvent((event) => logDownloadEvent(logger, event));
   }
 
   /** Opens the data dir (creating and write-testing it) and its catalog; fails with one plain sentence if it cannot. */
@@ -181,9 +210,21 @@ export class FilehaulService {
     }));
   }
 
+  /** Changes the speed cap for all downloads at once, while they run (null: unlimited). */
+  setLimitRate(bytesPerSecond: number | null): void {
+    this.#bandwidth.setRate(bytesPerSecond);
+  }
+
+  /** Changes the request budget of every endpoint, while downloads run. */
+  setRequestsPerMinute(requestsPerMinute: number): void {
+    this.#http.setRequestsPerMinute(requestsPerMinute);
+  }
+
   async close(): Promise<void> {
+    this.#bandwidth.close(new DOMException('Filehaul is closing', 'AbortError'));
     await this.#http.close();
     closeCatalog(this.#db);
+    if (this.#logger) closeLogger(this.#logger);
   }
 
   #sourceFor(input: string): DownloadSource {

@@ -69,10 +69,10 @@ describe('transient failures', () => {
 
   it('fails the file after the retries run out, naming the last error', async () => {
     addFile('file_down', 64 * 1024);
-    harness.origin.injectFault({ kind: 'status', status: 503, body: JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'Backend down' } }) }, { count: 100, ...onContent('file_down') });
+    harness.origin.injectFault({ kind: 'status', status: 500, body: JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'Backend down' } }) }, { count: 100, ...onContent('file_down') });
     const [result] = await harness.get(['file_down'], { backoff: { baseMs: 1, capMs: 5, maxRetries: 3 } });
     expect(result.outcome.state).toBe('failed');
-    expect(result.outcome.state === 'failed' && result.outcome.message).toMatch(/gave up after 3 retries: HTTP 503 api_error: Backend down \(request-id req_/);
+    expect(result.outcome.state === 'failed' && result.outcome.message).toMatch(/gave up after 3 retries: HTTP 500 api_error: Backend down \(request-id req_/);
     expect(harness.origin.contentRequests('file_down')).toHaveLength(4);
   });
 });
@@ -85,6 +85,16 @@ describe('errors that fail the file at once', () => {
     expect(result.outcome.state).toBe('failed');
     expect(result.outcome.state === 'failed' && result.outcome.message).toMatch(new RegExp(`HTTP ${status} some_error: Refused with ${status} \\(request-id req_`));
     expect(harness.origin.contentRequests('file_fatal')).toHaveLength(1);
+  });
+
+  it('waits out a long run of 429/503/529 without using up retries: a busy endpoint never fails a download', async () => {
+    const bytes = addFile('file_busy', 64 * 1024);
+    harness.origin.injectFault({ kind: 'status', status: 529 }, { count: 4, ...onContent('file_busy') });
+    harness.origin.injectFault({ kind: 'status', status: 429, headers: { 'retry-after-ms': '5' } }, { count: 4, ...onContent('file_busy') });
+    const [result] = await harness.get(['file_busy'], { backoff: { baseMs: 1, capMs: 5, maxRetries: 2 } });
+    expect(result.outcome.state).toBe('done');
+    expect(result.bytes!.equals(bytes)).toBe(true);
+    expect(harness.events.filter((event) => event.type === 'retry')).toHaveLength(8);
   });
 
   it('honours x-should-retry: false on a 503', async () => {

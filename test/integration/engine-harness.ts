@@ -31,6 +31,9 @@ export async function startHarness(originOptions: OriginOptions = {}): Promise<H
       apiKey: TEST_KEY,
       readTimeoutMs: readTimeoutMs ?? 10_000,
       connectTimeoutMs: 5_000,
+      // Budget and cool-down are tested on their own (traffic tests); here they only need to stay out of the way.
+      requestsPerMinute: 600_000,
+      cooldown: { initialMs: 20, maxMs: 100 },
       // Fast backoff keeps fault tests quick; the rules (full jitter, cap, Retry-After) are the same.
       engine: { ...DEFAULT_SERVICE_OPTIONS.engine, backoff: { baseMs: 5, capMs: 50, maxRetries: 5 }, confirmIntervalMs: 100, progressIntervalMs: 50, ...engine },
     });

@@ -53,7 +53,8 @@ function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }
-  return { ...env, ...extra };
+  // The request budget (100 a minute by default) is tested on its own; CLI tests run with it out of the way.
+  return { ...env, FILEHAUL_RPM: '100000', ...extra };
 }
 
 /** Starts `filehaul <args>`; the caller awaits `exited` (or kills it). */

@@ -9,7 +9,7 @@ import { discardBody, type HttpClient, type HttpResponse } from './http/client.t
 import { backoffDelay, headerValue, isRetryableNetworkError, type BackoffSettings } from './http/retry-policy.ts';
 import { PartFile } from './part-file.ts';
 import type { ArchivePort, TransferJournal } from './ports.ts';
-import { checkRangeResponse, requestRange, streamIntoSegment, type LiveSegment, type Validators } from './range-request.ts';
+import { checkRangeResponse, requestRange, streamIntoSegment, type ByteRateLimit, type LiveSegment, type Validators } from './range-request.ts';
 import { largestRemaining, planSegments, segmentCount, splitPoint } from './segments.ts';
 import type { DownloadSource, SourceDetails } from './source.ts';
 import { DurabilityClock } from './durability-clock.ts';
@@ -48,7 +48,15 @@ export interface DownloadDeps {
   emit: (event: DownloadEvent) => void;
   /** Scrubs secrets (the API key) from text that will be stored or shown, such as an error body echoed back. */
   redact: (text: string) => string;
+  /** The global speed cap shared by every connection; absent: unlimited. */
+  bandwidth?: ByteRateLimit;
 }
+
+/**
+ * "Slow down" answers: the endpoint is rate limited or overloaded. Waiting on them never uses up a request's
+ * retries — a download does not fail merely because an endpoint was busy for a while; it waits and says so.
+ */
+const SLOW_DOWN_STATUSES = new Set([429, 503, 529]);
 
 export type DownloadOutcome = { state: 'done'; record: DownloadRecord } | { state: 'paused' } | { state: 'failed'; message: string };
 
@@ -68,6 +76,11 @@ export class DownloadRun {
   #requestCount = 0;
   #steals = 0;
   #restartsThisRun = 0;
+  /** Why and until when the download is held back (rate limit, Retry-After, cool-down); null while it flows. */
+  #waiting: { reason: string; until: number | null } | null = null;
+  readonly #waitListener = (wait: { reason: string; until: number | null } | null) => {
+    this.#waiting = wait;
+  };
 
   constructor(record: DownloadRecord, source: DownloadSource, deps: DownloadDeps, settings: DownloadSettings, signal: AbortSignal) {
     this.#record = record;
@@ -145,7 +158,7 @@ export class DownloadRun {
     await rm(this.#deps.archive.partPath(this.#record.id), { force: true });
     const probe = await this.#withRetries(async () => {
       this.#requestCount++;
-      const { response } = await requestRange(this.#deps.http, this.#source, 0, null, none, this.#signal);
+      const { response } = await requestRange(this.#deps.http, this.#source, 0, null, none, this.#signal, this.#waitListener);
       if (response.status === 416 && /\/0\s*$/.test(headerValue(response.headers['content-range']) ?? '')) {
         // An empty file has no byte 0 to ask for: RFC 9110 answers 416 with `bytes */0`.
         discardBody(response.body);
@@ -192,13 +205,13 @@ export class DownloadRun {
       if (!response) {
         segment.offset = segment.written = segment.confirmed = 0;
         this.#requestCount++;
-        response = (await requestRange(this.#deps.http, this.#source, 0, null, { etag: null, lastModified: null }, this.#signal)).response;
+        response = (await requestRange(this.#deps.http, this.#source, 0, null, { etag: null, lastModified: null }, this.#signal, this.#waitListener)).response;
         if (response.status !== 200) await checkRangeResponse(response, { start: 0, end: null, total }, { etag: null, lastModified: null }, false);
       }
       const body = response.body;
       response = null;
       segment.streaming = true;
-      const result = await streamIntoSegment(body, segment, this.#part!, (count) => this.#countBytes(count)).finally(() => (segment.streaming = false));
+      const result = await streamIntoSegment(body, segment, this.#part!, (count) => this.#countBytes(count), this.#limit(this.#signal)).finally(() => (segment.streaming = false));
       if (result === 'ended-early' && total !== null) throw new RetryableError(`the connection closed after ${segment.offset} of ${total} bytes`);
       if (total === null) {
         // No length announced: the end of the body is the end of the file.
@@ -271,14 +284,14 @@ export class DownloadRun {
         // segment, and the stream then stops at the new end.
         const from = segment.offset;
         const to = segment.end;
-        const opened = await requestRange(this.#deps.http, this.#source, from, to, validators, signal);
+        const opened = await requestRange(this.#deps.http, this.#source, from, to, validators, signal, this.#waitListener);
         await checkRangeResponse(opened.response, { start: from, end: to, total }, validators, opened.sentIfRange);
         response = opened.response;
       }
       const body = response.body;
       response = null;
       segment.streaming = true;
-      const result = await streamIntoSegment(body, segment, this.#part!, (count) => this.#countBytes(count)).finally(() => (segment.streaming = false));
+      const result = await streamIntoSegment(body, segment, this.#part!, (count) => this.#countBytes(count), this.#limit(signal)).finally(() => (segment.streaming = false));
       if (result === 'ended-early') throw new RetryableError(`the connection closed at byte ${segment.offset}, before the end of its range (${segment.end})`);
     }, segment, signal);
   }
@@ -289,6 +302,7 @@ export class DownloadRun {
    */
   async #withRetries<T>(attempt: () => Promise<T>, segment?: LiveSegment, signal: AbortSignal = this.#signal): Promise<T> {
     let failures = 0;
+    let slowDowns = 0;
     for (;;) {
       const before = segment?.offset ?? 0;
       try {
@@ -297,12 +311,14 @@ export class DownloadRun {
         if (signal.aborted) throw signal.reason ?? error;
         if (error instanceof FatalError || error instanceof RestartRequired) throw error;
         if (!(error instanceof RetryableError) && !isRetryableNetworkError(error)) throw new FatalError(describeNetworkError(error), { cause: error });
-        if ((segment?.offset ?? 0) > before) failures = 0;
-        failures++;
+        if ((segment?.offset ?? 0) > before) failures = slowDowns = 0;
         const reason = error instanceof RetryableError ? error.message : describeNetworkError(error);
+        const slowDown = error instanceof RetryableError && error.status !== null && SLOW_DOWN_STATUSES.has(error.status);
+        if (slowDown) slowDowns++;
+        else failures++;
         if (failures > this.#settings.backoff.maxRetries) throw new FatalError(`gave up after ${failures - 1} retries: ${reason}`);
         const retryAfter = error instanceof RetryableError ? error.retryAfterMs : null;
-        const delayMs = retryAfter ?? backoffDelay(failures - 1, this.#settings.backoff);
+        const delayMs = retryAfter ?? backoffDelay((slowDown ? slowDowns : failures) - 1, this.#settings.backoff);
         this.#retryCount++;
         this.#emit({
           type: 'retry',
@@ -313,7 +329,9 @@ export class DownloadRun {
           requestId: error instanceof RetryableError ? error.requestId : null,
           retryCount: this.#retryCount,
         });
+        this.#waiting = { reason: slowDown ? 'rate limit' : 'retry', until: Date.now() + delayMs };
         await sleep(delayMs, undefined, { signal });
+        this.#waiting = null;
       }
     }
   }
@@ -402,7 +420,13 @@ export class DownloadRun {
       retryCount: this.#retryCount,
       durationMs: Date.now() - this.#startedAt,
       segments: this.#segments.map((segment) => ({ start: segment.start, end: segment.end, offset: segment.written, active: segment.streaming })),
+      waitingUntil: this.#waiting?.until ?? null,
+      waitReason: this.#waiting?.reason ?? null,
     });
+  }
+
+  #limit(signal: AbortSignal): { limiter: ByteRateLimit; signal: AbortSignal } | undefined {
+    return this.#deps.bandwidth ? { limiter: this.#deps.bandwidth, signal } : undefined;
   }
 
   #countBytes(count: number): void {

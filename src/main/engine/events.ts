@@ -29,6 +29,10 @@ export type DownloadEvent =
       retryCount: number;
       durationMs: number;
       segments: SegmentProgress[];
+      /** Held back until this time (ms epoch) by a rate limit, Retry-After, cool-down or retry backoff; null while flowing. */
+      waitingUntil: number | null;
+      /** Why it waits: 'budget', 'cooldown', 'connections', 'rate limit' or 'retry'. */
+      waitReason: string | null;
     })
   | (EventBase & { type: 'retry'; attempt: number; delayMs: number; reason: string; status: number | null; requestId: string | null; retryCount: number })
   | (EventBase & { type: 'restart'; reason: string; restartCount: number })

@@ -1,5 +1,5 @@
 // One content request for one segment: send it with Range/If-Range, check the answer, stream the bytes to their offset.
-import { discardBody, type HttpClient, type HttpResponse } from './http/client.ts';
+import { discardBody, type HttpClient, type HttpResponse, type RequestWait } from './http/client.ts';
 import { errorForStatus, readErrorBody } from './http/api-error.ts';
 import { contentRangeMismatch } from './http/content-range.ts';
 import { headerValue } from './http/retry-policy.ts';
@@ -43,12 +43,13 @@ export async function requestRange(
   end: number | null,
   validators: Validators,
   signal: AbortSignal,
+  onWait?: (wait: RequestWait | null) => void,
 ): Promise<{ response: HttpResponse; sentIfRange: boolean }> {
   const target = source.contentRequest();
   const headers: Record<string, string> = { ...target.headers, range: `bytes=${from}-${end === null ? '' : end - 1}` };
   const ifRange = ifRangeValue(validators);
   if (ifRange) headers['if-range'] = ifRange;
-  const response = await http.get(target.url, headers, { signal, followRedirects: target.followRedirects });
+  const response = await http.get(target.url, headers, { signal, followRedirects: target.followRedirects, onWait });
   return { response, sentIfRange: ifRange !== null };
 }
 
@@ -98,13 +99,21 @@ const MAX_PENDING_BYTES = 1024 * 1024;
  * Bytes received before an error are still written, so a broken body keeps its progress.
  * Resolves 'ended-early' when the body ended before the segment did (the caller retries from the new offset).
  */
+/** The global speed cap as a stream sees it: bytes are taken before they count (see traffic/bandwidth-limiter.ts). */
+export interface ByteRateLimit {
+  readonly bytesPerSecond: number | null;
+  take(bytes: number, signal?: AbortSignal): Promise<void>;
+}
+
 export function streamIntoSegment(
   body: HttpResponse['body'],
   segment: LiveSegment,
   part: PartFile,
   onBytes: (count: number) => void,
+  limit?: { limiter: ByteRateLimit; signal: AbortSignal },
 ): Promise<'complete' | 'ended-early'> {
   return new Promise((resolve, reject) => {
+    let throttled = false;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let writing = false;
@@ -139,7 +148,7 @@ export function streamIntoSegment(
       pending = [];
       pendingBytes = 0;
       writing = true;
-      if (!finished && body.isPaused()) body.resume();
+      maybeResume();
       part.writev(buffers, position).then(
         () => {
           writing = false;
@@ -157,6 +166,9 @@ export function streamIntoSegment(
         },
       );
     };
+    const maybeResume = () => {
+      if (!finished && !throttled && pendingBytes < MAX_PENDING_BYTES && body.isPaused()) body.resume();
+    };
     const onData = (chunk: Buffer) => {
       if (finished) return;
       const room = segment.end - segment.offset;
@@ -165,6 +177,18 @@ export function streamIntoSegment(
         segment.offset += data.length;
         pending.push(data);
         pendingBytes += data.length;
+        if (limit && limit.limiter.bytesPerSecond !== null) {
+          // Under a speed cap the socket stays paused until these bytes are paid for: the server slows down with us.
+          throttled = true;
+          body.pause();
+          limit.limiter.take(data.length, limit.signal).then(
+            () => {
+              throttled = false;
+              maybeResume();
+            },
+            (error: unknown) => onError(error),
+          );
+        }
       }
       if (segment.offset >= segment.end) {
         // The rest of this body belongs to another connection now (a split) or past the range: drop the socket.

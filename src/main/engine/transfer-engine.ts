@@ -5,6 +5,7 @@ import type { DownloadEvent, DownloadEventListener } from './events.ts';
 import type { HttpClient } from './http/client.ts';
 import type { ArchivePort, TransferJournal } from './ports.ts';
 import type { DownloadSource } from './source.ts';
+import type { ByteRateLimit } from './range-request.ts';
 
 export interface EngineSettings extends DownloadSettings {
   /** Files downloading at the same time; the rest wait in order. */
@@ -19,13 +20,13 @@ interface QueuedDownload {
 }
 
 export class TransferEngine {
-  readonly #deps: { http: HttpClient; journal: TransferJournal; archive: ArchivePort; redact: (text: string) => string };
+  readonly #deps: { http: HttpClient; journal: TransferJournal; archive: ArchivePort; redact: (text: string) => string; bandwidth?: ByteRateLimit };
   readonly #settings: EngineSettings;
   readonly #listeners = new Set<DownloadEventListener>();
   readonly #waiting: QueuedDownload[] = [];
   readonly #running = new Map<string, QueuedDownload>();
 
-  constructor(deps: { http: HttpClient; journal: TransferJournal; archive: ArchivePort; redact: (text: string) => string }, settings: EngineSettings) {
+  constructor(deps: { http: HttpClient; journal: TransferJournal; archive: ArchivePort; redact: (text: string) => string; bandwidth?: ByteRateLimit }, settings: EngineSettings) {
     this.#deps = deps;
     this.#settings = settings;
   }

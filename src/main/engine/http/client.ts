@@ -16,9 +16,25 @@ export interface HttpResponse {
   body: Dispatcher.ResponseData['body'];
 }
 
+/** Why and until when a request is held back before it is sent (until: ms epoch, null when it depends on other requests). */
+export interface RequestWait {
+  reason: 'budget' | 'cooldown' | 'connections';
+  until: number | null;
+  endpoint: string;
+}
+
+export interface GetOptions {
+  signal?: AbortSignal;
+  followRedirects?: boolean;
+  onWait?: (wait: RequestWait | null) => void;
+}
+
 export interface HttpClient {
-  /** `followRedirects` only for plain URLs: a redirect would carry the Files API key to whatever host it names. */
-  get(url: string, headers: Record<string, string>, options?: { signal?: AbortSignal; followRedirects?: boolean }): Promise<HttpResponse>;
+  /**
+   * `followRedirects` only for plain URLs: a redirect would carry the Files API key to whatever host it names.
+   * `onWait` hears when a traffic-controlled client holds the request back (budget, cool-down, connections) and null when it goes.
+   */
+  get(url: string, headers: Record<string, string>, options?: GetOptions): Promise<HttpResponse>;
   close(): Promise<void>;
 }
 
