@@ -8,16 +8,23 @@ export const GET_HELP = `Usage: filehaul get <file_id|url>... [options]
 Downloads Files API ids (needs ANTHROPIC_API_KEY or --api-key-file) and http(s) URLs into DIR/raw/YYYY-MM/.
 Interrupted downloads resume when the same command runs again.
 
-Options:
+Options (each also settable in DIR/config.ini or the environment; see filehaul config):
   --dir DIR              data directory (default ./data)
+  --config PATH          config.ini to read (default DIR/config.ini)
   --connections N        parallel ranged requests per file, 1-32 (default 8)
   --parallel-files N     files downloading at once (default 3)
+  --rpm N                request budget per endpoint and key, per minute (default 100)
+  --limit-rate SIZE      speed cap for all downloads together, e.g. 5M (default unlimited)
   --min-split SIZE       smallest range worth its own request (default 1M)
-  --max-retries N        retries per request before the file fails (default 5)
-  --connect-timeout S    seconds to connect (default 30)
-  --read-timeout S       seconds of silence before a request counts as stalled (default 600)
+  --max-retries N        retries per request before the file fails (default 5; 429/503/529 waits do not count)
+  --preset NAME          timeouts: lan (10 s/300 s), cloud (30 s/600 s, default), cross-border (60 s/900 s)
+  --connect-timeout S    seconds to connect (overrides the preset)
+  --read-timeout S       seconds of silence before a request counts as stalled (overrides the preset)
   --api-base URL         Files API base (default https://api.anthropic.com)
+  --backup-api-base URL  where traffic moves while the primary answers 503/529
+  --proxy URL            proxy for every request (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY)
   --api-key-file PATH    read the API key from a file instead of ANTHROPIC_API_KEY
+  --encrypt              encrypt finished files at rest (age; key in DIR/filehaul-identity.txt)
   --json                 one JSON object per line per event
 `;
 

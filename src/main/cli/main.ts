@@ -10,6 +10,12 @@ Usage:
   filehaul list [--json] [options]          list the account's files, marking archived ones (see filehaul list --help)
   filehaul sync [--dir DIR] [options]       download every downloadable account file not yet archived (see filehaul sync --help)
   filehaul config [--dir DIR] [--json]      show the effective settings and where each came from
+  filehaul serve [--port N] [--demo]        web UI + HTTP API on 127.0.0.1:7420 (see filehaul serve --help)
+  filehaul decrypt <file.age>... --out DIR  decrypt archived files (see filehaul decrypt --help)
+  filehaul months [--dir DIR] [--json]      the archive's months with file counts and sizes
+  filehaul ls [--month M] [--search TEXT]   a month's files, or files found by name (see filehaul ls --help)
+  filehaul verify [--month YYYY-MM]         re-hash the archive; report missing, changed and unknown files
+  filehaul reindex [--dir DIR]              rebuild the catalog from the manifests and the files
   filehaul --version
 `;
 
@@ -22,6 +28,12 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   list: async () => (await import('./list.ts')).runList,
   sync: async () => (await import('./sync.ts')).runSync,
   config: async () => (await import('./config-command.ts')).runConfig,
+  months: async () => (await import('./archive-commands.ts')).runMonths,
+  ls: async () => (await import('./archive-commands.ts')).runLs,
+  verify: async () => (await import('./archive-commands.ts')).runVerify,
+  reindex: async () => (await import('./archive-commands.ts')).runReindex,
+  serve: async () => (await import('./serve.ts')).runServe,
+  decrypt: async () => (await import('./decrypt-command.ts')).runDecrypt,
 };
 
 export async function main(args: readonly string[], io: CommandIo = processIo()): Promise<number> {
