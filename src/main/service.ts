@@ -17,7 +17,7 @@ import { hashApiKey } from './engine/traffic/request-labels.ts';
 import { createTrafficClient } from './engine/traffic/traffic-client.ts';
 import type { TrafficClient } from './engine/traffic/traffic-types.ts';
 import { logDownloadEvent, logRequestOutcome } from './logging/event-log.ts';
-import { closeLogger, createLogger, type FilehaulLogger } from './logging/logger.ts';
+import { addLogSecret, closeLogger, createLogger, type FilehaulLogger } from './logging/logger.ts';
 import type { DownloadSource } from './engine/source.ts';
 import { TransferEngine, type EngineSettings } from './engine/transfer-engine.ts';
 import { FilesApiSource, DEFAULT_API_BASE } from './sources/files-api.ts';
@@ -78,6 +78,8 @@ export class FilehaulService {
   readonly #engine: TransferEngine;
   readonly #options: ServiceOptions;
   readonly #locks = new Map<string, string>();
+  /** Every key this process has held: none may appear in a message, even after it was replaced. */
+  readonly #secrets = new Set<string>();
 
   private constructor(options: ServiceOptions, layout: DataLayout, db: Database.Database) {
     this.#options = options;
@@ -98,7 +100,12 @@ export class FilehaulService {
       onRequest: logger ? (outcome) => logRequestOutcome(logger, { ...outcome, range: null, bytes: 0 }) : undefined,
     });
     this.#bandwidth = new BandwidthLimiter({ bytesPerSecond: options.limitRate ?? null, clock: systemClock });
-    const redact = (text: string) => (key && text.includes(key) ? text.split(key).join('[redacted]') : text);
+    if (key) this.#secrets.add(key);
+    const redact = (text: string) => {
+      let clean = text;
+      for (const secret of this.#secrets) if (clean.includes(secret)) clean = clean.split(secret).join('[redacted]');
+      return clean;
+    };
     this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive: createArchivePort(layout), redact, bandwidth: this.#bandwidth }, options.engine);
     if (logger) this.#engine.onEvent((event) => logDownloadEvent(logger, event));
   }
@@ -114,9 +121,8 @@ export class FilehaulService {
   }
 
   onEvent(listener: (event: DownloadEvent) => void): () => void {
-    const key = this.#options.apiKey;
-    // Defence in depth: no message that leaves the engine may carry the key, whatever an error echoed back.
-    return this.#engine.onEvent((event) => listener(key ? redactEvent(event, key) : event));
+    // Defence in depth: no message that leaves the engine may carry a key, whatever an error echoed back.
+    return this.#engine.onEvent((event) => listener(this.#secrets.size > 0 ? redactEvent(event, this.#secrets) : event));
   }
 
   /** Turns inputs (file ids or URLs) into downloads: resumes what the catalog knows, refuses what is malformed. */
@@ -210,6 +216,20 @@ export class FilehaulService {
     }));
   }
 
+  /** A new API key (desktop Settings): used by downloads that start from now on, and scrubbed from everything written. */
+  setApiKey(apiKey: string | null): void {
+    this.#options.apiKey = apiKey;
+    if (apiKey) {
+      this.#secrets.add(apiKey);
+      if (this.#logger) addLogSecret(this.#logger, apiKey);
+    }
+  }
+
+  /** Connections per file and files at once, for downloads that start from now on. */
+  setEngineLimits(limits: { connections?: number; parallelFiles?: number }): void {
+    this.#engine.setLimits(limits);
+  }
+
   /** Changes the speed cap for all downloads at once, while they run (null: unlimited). */
   setLimitRate(bytesPerSecond: number | null): void {
     this.#bandwidth.setRate(bytesPerSecond);
@@ -284,8 +304,14 @@ function processAlive(pid: number): boolean {
 }
 
 /** Only events that carry text can carry a key; progress events (the hot path) pass untouched. */
-function redactEvent(event: DownloadEvent, key: string): DownloadEvent {
+function redactEvent(event: DownloadEvent, secrets: ReadonlySet<string>): DownloadEvent {
   if (event.type === 'progress' || event.type === 'start' || event.type === 'done') return event;
-  const text = JSON.stringify(event);
-  return text.includes(key) ? (JSON.parse(text.split(key).join('[redacted]')) as DownloadEvent) : event;
+  let text = JSON.stringify(event);
+  let changed = false;
+  for (const secret of secrets) {
+    if (!text.includes(secret)) continue;
+    text = text.split(secret).join('[redacted]');
+    changed = true;
+  }
+  return changed ? (JSON.parse(text) as DownloadEvent) : event;
 }

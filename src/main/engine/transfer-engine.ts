@@ -69,6 +69,13 @@ export class TransferEngine {
     for (const id of [...this.#running.keys()]) this.pause(id);
   }
 
+  /** New limits for downloads that start from now on; a larger parallelFiles starts waiting ones at once. */
+  setLimits(limits: { connections?: number; parallelFiles?: number }): void {
+    if (limits.connections !== undefined) this.#settings.connections = limits.connections;
+    if (limits.parallelFiles !== undefined) this.#settings.parallelFiles = limits.parallelFiles;
+    this.#startNext();
+  }
+
   get activeCount(): number {
     return this.#running.size;
   }
