@@ -89,7 +89,7 @@ export async function checkRangeResponse(
 }
 
 /** Bytes one connection may hold while its previous write is on its way to the disk; past this the socket is paused. */
-const MAX_PENDING_BYTES = 1024 * 1024;
+const MAX_PENDING_BYTES = 256 * 1024;
 
 /**
  * Streams a response body into `segment` at its offset until the segment's (possibly shrunk) end.
