@@ -23,7 +23,7 @@ const newest = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 function tableNames(db: Database.Database): string[] {
   return db
-    .prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+    .prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
     .all()
     .map((r) => r.name);
 }
@@ -32,9 +32,9 @@ describe('openCatalog', () => {
   it('creates the parent directory and migrates an empty file to the newest version', () => {
     const db = openCatalog(dbPath);
     try {
-      expect(newest).toBe(1);
-      expect(getSchemaVersion(db)).toBe(1);
-      expect(tableNames(db)).toEqual(['downloads', 'segments']);
+      expect(newest).toBe(2);
+      expect(getSchemaVersion(db)).toBe(2);
+      expect(tableNames(db)).toEqual(['archive_entries', 'archive_fts', 'archive_fts_config', 'archive_fts_data', 'archive_fts_docsize', 'archive_fts_idx', 'archive_months', 'dirty_months', 'downloads', 'segments']);
     } finally {
       closeCatalog(db);
     }
@@ -44,8 +44,8 @@ describe('openCatalog', () => {
     closeCatalog(openCatalog(dbPath));
     const db = openCatalog(dbPath);
     try {
-      expect(getSchemaVersion(db)).toBe(1);
-      expect(tableNames(db)).toEqual(['downloads', 'segments']);
+      expect(getSchemaVersion(db)).toBe(2);
+      expect(tableNames(db)).toEqual(['archive_entries', 'archive_fts', 'archive_fts_config', 'archive_fts_data', 'archive_fts_docsize', 'archive_fts_idx', 'archive_months', 'dirty_months', 'downloads', 'segments']);
     } finally {
       closeCatalog(db);
     }
@@ -70,7 +70,7 @@ describe('openCatalog', () => {
     raw.close();
 
     expect(() => openCatalog(dbPath)).toThrow(
-      `The catalog at ${dbPath} was written by a newer Filehaul (schema version 99, this version knows up to 1). ` +
+      `The catalog at ${dbPath} was written by a newer Filehaul (schema version 99, this version knows up to 2). ` +
         'Update Filehaul, or point it at another data directory.',
     );
     // Refused without touching it.
