@@ -1,6 +1,7 @@
 // End-to-end smoke test: builds and launches the real Electron app, then checks the window and its security settings.
 // Skips (with the reason in the test name) where no Electron binary or no display is available, e.g. offline CI.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
@@ -33,6 +34,7 @@ const suffix = skipReason ? ` (skipped: ${skipReason})` : '';
 describe('Electron app', () => {
   let app: ElectronApplication | undefined;
   let page: Page;
+  let userDataDir: string | undefined;
 
   beforeAll(async () => {
     if (!('executablePath' in found)) return;
@@ -44,10 +46,14 @@ describe('Electron app', () => {
     for (const [key, value] of Object.entries(process.env)) {
       if (value !== undefined && key !== 'ELECTRON_RENDERER_URL' && key !== 'ELECTRON_RUN_AS_NODE') env[key] = value;
     }
+    // A fresh profile: no keychain file, saved settings or demo downloads from earlier runs, no clash with an open Filehaul.
+    userDataDir = mkdtempSync(path.join(tmpdir(), 'filehaul-smoke-'));
+    env.FILEHAUL_USER_DATA_DIR = userDataDir;
     app = await _electron.launch({
       executablePath: found.executablePath,
+      // --demo: the engine talks to the built-in sample origin (data under userData/data-demo), never a real account.
       // Chromium refuses to start its sandbox as root (common in CI containers); elsewhere keep the real sandbox.
-      args: [root, ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])],
+      args: [root, '--demo', ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])],
       cwd: root,
       env,
     });
@@ -57,6 +63,7 @@ describe('Electron app', () => {
 
   afterAll(async () => {
     await app?.close();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   it.skipIf(skipReason)(`opens one window titled "Filehaul"${suffix}`, async () => {
@@ -65,16 +72,30 @@ describe('Electron app', () => {
     expect(app?.windows()).toHaveLength(1);
   });
 
+  it.skipIf(skipReason)(`answers a request over the real IPC and reports demo settings, never the key${suffix}`, async () => {
+    const settings = await page.evaluate(() => window.filehaul!.api!.request('getSettings', {}));
+    expect(settings).toMatchObject({ demo: true, apiKeySet: true });
+    expect(JSON.stringify(settings)).not.toContain('sk-ant');
+  });
+
   it.skipIf(skipReason)(`gives the page only the bridge: no Node, no popups${suffix}`, async () => {
     // window.filehaul existing at all proves context isolation: contextBridge throws without it.
     const seen = await page.evaluate(() => ({
       version: typeof window.filehaul?.version,
-      bridgeKeys: Object.keys(window.filehaul ?? {}),
+      bridgeKeys: Object.keys(window.filehaul ?? {}).sort(),
+      apiKeys: Object.keys(window.filehaul?.api ?? {}).sort(),
       require: typeof (window as unknown as { require?: unknown }).require,
       process: typeof (window as unknown as { process?: unknown }).process,
       popup: window.open('https://example.com') === null,
     }));
-    expect(seen).toEqual({ version: 'string', bridgeKeys: ['version'], require: 'undefined', process: 'undefined', popup: true });
+    expect(seen).toEqual({
+      version: 'string',
+      bridgeKeys: ['api', 'openPath', 'showInFolder', 'version'],
+      apiKeys: ['on', 'request'],
+      require: 'undefined',
+      process: 'undefined',
+      popup: true,
+    });
     expect(app?.windows()).toHaveLength(1);
   });
 });

@@ -93,7 +93,9 @@ describe('electron-vite build', () => {
     const preload = readFileSync(path.join(outDir, 'preload/index.cjs'), 'utf8');
     expect(preload).toContain('require("electron")');
     expect(preload).not.toMatch(/^\s*(import|export)\s/m);
-    expect(preload).not.toContain('ipcRenderer');
+    // The preload uses ipcRenderer itself but hands the page one object, never ipcRenderer (see test/unit/desktop-preload.test.ts).
+    expect(preload.match(/exposeInMainWorld\(/g)).toHaveLength(1);
+    expect(preload).not.toMatch(/exposeInMainWorld\([^)]*ipcRenderer\b/);
 
     const html = readFileSync(path.join(outDir, 'renderer/index.html'), 'utf8');
     expect(html).toContain('<title>Filehaul</title>');
