@@ -6,6 +6,9 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { DownloadRecord } from '../shared/model.ts';
 import { createArchivePort } from './archive/archive-port.ts';
+import { defaultKeyFilePath, loadOrCreateIdentity } from './archive/encryption-keys.ts';
+import { ManifestWriter } from './archive/manifest-writer.ts';
+import { findEntriesBySource } from './store/archive-entries.ts';
 import { dataLayout, ensureDataDirs, type DataLayout } from './archive/layout.ts';
 import { DEFAULT_DOWNLOAD_SETTINGS, type DownloadOutcome } from './engine/download-run.ts';
 import { FatalError } from './engine/errors.ts';
@@ -81,7 +84,9 @@ export class FilehaulService {
   /** Every key this process has held: none may appear in a message, even after it was replaced. */
   readonly #secrets = new Set<string>();
 
-  private constructor(options: ServiceOptions, layout: DataLayout, db: Database.Database) {
+  readonly #manifests: ManifestWriter;
+
+  private constructor(options: ServiceOptions, layout: DataLayout, db: Database.Database, encryption: { recipient: string; identity: string } | null) {
     this.#options = options;
     this.layout = layout;
     this.#db = db;
@@ -106,7 +111,9 @@ export class FilehaulService {
       for (const secret of this.#secrets) if (clean.includes(secret)) clean = clean.split(secret).join('[redacted]');
       return clean;
     };
-    this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive: createArchivePort(layout), redact, bandwidth: this.#bandwidth }, options.engine);
+    this.#manifests = new ManifestWriter(db, layout, { debounceMs: 2000, onError: (error, month) => logger?.error({ month, err: error.message }, 'manifest write failed') });
+    const archive = createArchivePort(layout, { db, manifests: this.#manifests, encryption });
+    this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive, redact, bandwidth: this.#bandwidth }, options.engine);
     if (logger) this.#engine.onEvent((event) => logDownloadEvent(logger, event));
   }
 
@@ -114,8 +121,10 @@ export class FilehaulService {
   static async open(options: ServiceOptions): Promise<FilehaulService> {
     const layout = dataLayout(options.dataDir);
     await ensureDataDirs(layout);
+    // Encryption at rest: the age identity lives in a 0600 key file in the data dir (the desktop may pass its own).
+    const encryption = options.encrypt ? await loadOrCreateIdentity(defaultKeyFilePath(layout.dataDir)) : null;
     const db = openCatalog(layout.dbPath);
-    const service = new FilehaulService(options, layout, db);
+    const service = new FilehaulService(options, layout, db, encryption && { recipient: encryption.recipient, identity: encryption.identity });
     await service.#removeLeftoverParts();
     return service;
   }
@@ -134,6 +143,9 @@ export class FilehaulService {
         if (existing?.state === 'done' && existing.finalPath && existsSync(path.join(this.layout.dataDir, existing.finalPath))) {
           return { input, record: existing, source, alreadyDone: true };
         }
+        // After a reindex the catalog knows archived files without their download rows.
+        const archived = existing ? undefined : this.#archivedCopy(source.ref);
+        if (archived) return { input, record: archived, source, alreadyDone: true };
         if (existing && existing.state !== 'done') return { input, record: existing, source, alreadyDone: false };
         const now = new Date().toISOString();
         const record: DownloadRecord = {
@@ -243,8 +255,37 @@ export class FilehaulService {
   async close(): Promise<void> {
     this.#bandwidth.close(new DOMException('Filehaul is closing', 'AbortError'));
     await this.#http.close();
+    // Manifests still waiting out their debounce are written before the catalog closes.
+    await this.#manifests.close().catch((error: Error) => this.#logger?.error({ err: error.message }, 'manifest flush failed'));
     closeCatalog(this.#db);
     if (this.#logger) closeLogger(this.#logger);
+  }
+
+  /** A download record standing for a file the archive already holds (rebuilt from manifests), or undefined. */
+  #archivedCopy(sourceRef: string): DownloadRecord | undefined {
+    const entry = findEntriesBySource(this.#db, sourceRef).find((candidate) => existsSync(path.join(this.layout.dataDir, candidate.path)));
+    if (!entry) return undefined;
+    return {
+      id: entry.downloadId ?? `archived-${entry.id}`,
+      sourceKind: entry.sourceKind === 'url' ? 'url' : 'files-api',
+      sourceRef,
+      apiBase: null,
+      filename: entry.filename,
+      mimeType: entry.mimeType,
+      sizeBytes: entry.sizeBytes,
+      createdAt: entry.createdAt,
+      etag: entry.etag,
+      lastModified: null,
+      rangeSupported: null,
+      state: 'done',
+      error: null,
+      addedAt: entry.downloadedAt,
+      updatedAt: entry.downloadedAt,
+      completedAt: entry.downloadedAt,
+      finalPath: entry.path,
+      sha256: entry.sha256,
+      restartCount: 0,
+    };
   }
 
   #sourceFor(input: string): DownloadSource {
@@ -289,7 +330,10 @@ export class FilehaulService {
     for (const entry of await readdir(this.layout.tmpDir)) {
       if (!entry.endsWith('.part')) continue;
       const record = getDownload(this.#db, entry.slice(0, -'.part'.length));
-      if (record?.state === 'done') await rm(path.join(this.layout.tmpDir, entry), { force: true });
+      if (record?.state === 'done') {
+        await rm(path.join(this.layout.tmpDir, entry), { force: true });
+        await rm(path.join(this.layout.tmpDir, `${record.id}.age`), { force: true });
+      }
     }
   }
 }

@@ -12,9 +12,9 @@ export interface Harness {
   origin: Origin;
   dataDir: string;
   events: DownloadEvent[];
-  open(overrides?: Partial<ServiceOptions['engine']> & { readTimeoutMs?: number }): Promise<FilehaulService>;
+  open(overrides?: Partial<ServiceOptions['engine']> & { readTimeoutMs?: number }, service?: Partial<ServiceOptions>): Promise<FilehaulService>;
   /** Downloads inputs with a fresh service and returns each outcome plus the archived bytes of the done ones. */
-  get(inputs: string[], overrides?: Partial<ServiceOptions['engine']> & { readTimeoutMs?: number }): Promise<{ outcome: Awaited<ReturnType<FilehaulService['download']>> | { state: 'refused'; message: string }; bytes: Buffer | null }[]>;
+  get(inputs: string[], overrides?: Partial<ServiceOptions['engine']> & { readTimeoutMs?: number }, service?: Partial<ServiceOptions>): Promise<{ outcome: Awaited<ReturnType<FilehaulService['download']>> | { state: 'refused'; message: string }; bytes: Buffer | null }[]>;
   close(): Promise<void>;
 }
 
@@ -22,7 +22,7 @@ export async function startHarness(originOptions: OriginOptions = {}): Promise<H
   const origin = await startOrigin({ apiKey: TEST_KEY, ...originOptions });
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'filehaul-engine-'));
   const events: DownloadEvent[] = [];
-  const open = async (overrides: Partial<ServiceOptions['engine']> & { readTimeoutMs?: number } = {}) => {
+  const open = async (overrides: Partial<ServiceOptions['engine']> & { readTimeoutMs?: number } = {}, serviceOverrides: Partial<ServiceOptions> = {}) => {
     const { readTimeoutMs, ...engine } = overrides;
     const service = await FilehaulService.open({
       ...DEFAULT_SERVICE_OPTIONS,
@@ -36,6 +36,7 @@ export async function startHarness(originOptions: OriginOptions = {}): Promise<H
       cooldown: { initialMs: 20, maxMs: 100 },
       // Fast backoff keeps fault tests quick; the rules (full jitter, cap, Retry-After) are the same.
       engine: { ...DEFAULT_SERVICE_OPTIONS.engine, backoff: { baseMs: 5, capMs: 50, maxRetries: 5 }, confirmIntervalMs: 100, progressIntervalMs: 50, ...engine },
+      ...serviceOverrides,
     });
     service.onEvent((event) => events.push(event));
     return service;
@@ -45,8 +46,8 @@ export async function startHarness(originOptions: OriginOptions = {}): Promise<H
     dataDir,
     events,
     open,
-    async get(inputs, overrides) {
-      const service = await open(overrides);
+    async get(inputs, overrides, serviceOverrides) {
+      const service = await open(overrides, serviceOverrides);
       try {
         return await Promise.all(
           service.prepare(inputs).map(async (item) => {

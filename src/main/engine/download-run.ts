@@ -364,9 +364,9 @@ export class DownloadRun {
     await this.#part!.close();
     this.#part = null;
     Object.assign(this.#record, { state: 'done', error: null, completedAt: new Date().toISOString(), finalPath: result.finalPath, sha256: result.sha256 });
-    this.#persistRecord();
+    this.#deps.archive.commit(this.#record);
     // Only now, with the catalog pointing at the archived file, may the part file go (a crash before this repeats finalize).
-    await rm(this.#deps.archive.partPath(this.#record.id), { force: true });
+    await this.#deps.archive.release(this.#record.id);
     this.#emitProgress();
     this.#emit({ type: 'state', state: 'done', error: null });
     this.#emit({

@@ -11,13 +11,18 @@ export interface TransferJournal {
   loadSegments(downloadId: string): SegmentRecord[];
 }
 
-/** Where a verified file goes: the archive room decides the month folder and a safe, unique name. */
+/** Where a verified file goes: the archive room decides the month folder, a safe unique name, and encryption. */
 export interface ArchivePort {
   /** Path of the in-flight file for a download. */
   partPath(downloadId: string): string;
   /**
-   * Links the verified part file into the archive without overwriting anything and returns the final path relative
-   * to the data dir. The part file stays until the catalog records the result, so a crash in between is repeatable.
+   * Links the verified part file (or its encrypted copy) into the archive without overwriting anything and returns
+   * the final path relative to the data dir. The part file stays until the catalog records the result, so a crash
+   * in between repeats this step and finds its own earlier link instead of making a duplicate.
    */
   place(record: DownloadRecord, partPath: string): Promise<string>;
+  /** Records the finished download in the catalog — its row and its archive entry in one transaction. */
+  commit(record: DownloadRecord): void;
+  /** Removes the part file and any temporary copy, once the catalog has the result. */
+  release(downloadId: string): Promise<void>;
 }
