@@ -40,7 +40,7 @@ export async function createController(options: ControllerOptions, ports: Contro
     requestsPerMinute: options.requestsPerMinute ?? 100,
     limitRate: options.limitRate ?? null,
     dataDir: service.layout.dataDir,
-    preset: 'cloud',
+    preset: options.preset ?? 'cloud',
     encrypt: options.encrypt ?? false,
     demo: options.demo,
   };
@@ -113,8 +113,8 @@ export async function createController(options: ControllerOptions, ports: Contro
       return () => emitter.off(name, listener as (payload: unknown) => void);
     },
     async close() {
-      downloads.pauseAll();
-      await downloads.idle();
+      // Downloads running at close go on by themselves at the next start; ones the user paused stay paused.
+      await downloads.shutdown();
       downloads.close();
       await service.close();
     },

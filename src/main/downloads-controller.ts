@@ -128,6 +128,14 @@ export class DownloadsController {
     };
   }
 
+  /** Stops every download for a shutdown, marking the ones that were running or queued to resume at the next start. */
+  async shutdown(): Promise<void> {
+    const interrupted = [...this.#running];
+    this.#service.pauseAll();
+    await this.idle();
+    for (const id of interrupted) this.#service.requeue(id);
+  }
+
   /** Waits until no download runs (used on shutdown after pauseAll). */
   async idle(): Promise<void> {
     while (this.#running.size > 0) await Promise.all([...this.#running].map((id) => this.#whenStopped(id)));
@@ -173,7 +181,7 @@ export class DownloadsController {
     this.#live.set(event.downloadId, live);
     switch (event.type) {
       case 'progress':
-        Object.assign(live, { bytesDownloaded: event.bytesDownloaded, bytesPerSecond: event.bytesPerSecond, connections: event.connections, retryCount: event.retryCount, segments: event.segments, waitingUntil: null });
+        Object.assign(live, { bytesDownloaded: event.bytesDownloaded, bytesPerSecond: event.bytesPerSecond, connections: event.connections, retryCount: event.retryCount, segments: event.segments, waitingUntil: event.waitingUntil });
         this.#dirty.add(event.downloadId);
         return;
       case 'start':

@@ -25,7 +25,7 @@ import type { DownloadSource } from './engine/source.ts';
 import { TransferEngine, type EngineSettings } from './engine/transfer-engine.ts';
 import { FilesApiSource, DEFAULT_API_BASE } from './sources/files-api.ts';
 import { UrlSource } from './sources/url.ts';
-import { closeCatalog, createJournal, deleteDownload, findLatestBySource, getDownload, insertDownload, listDownloads, loadSegments, openCatalog } from './store/index.ts';
+import { closeCatalog, createJournal, deleteDownload, findLatestBySource, getDownload, insertDownload, listDownloads, loadSegments, openCatalog, updateDownload } from './store/index.ts';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -49,6 +49,8 @@ export interface ServiceOptions {
   cooldown?: { initialMs: number; maxMs: number };
   /** Write JSON logs under data/logs (default true). */
   logs?: boolean;
+  /** The network preset the timeouts came from (shown in Settings). */
+  preset?: 'lan' | 'cloud' | 'cross-border';
 }
 
 export const DEFAULT_SERVICE_OPTIONS: Omit<ServiceOptions, 'dataDir' | 'apiKey'> = {
@@ -113,7 +115,8 @@ export class FilehaulService {
     };
     this.#manifests = new ManifestWriter(db, layout, { debounceMs: 2000, onError: (error, month) => logger?.error({ month, err: error.message }, 'manifest write failed') });
     const archive = createArchivePort(layout, { db, manifests: this.#manifests, encryption });
-    this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive, redact, bandwidth: this.#bandwidth }, options.engine);
+    const allowance = (url: string) => this.#http.allowance(url);
+    this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive, redact, bandwidth: this.#bandwidth, allowance }, options.engine);
     if (logger) this.#engine.onEvent((event) => logDownloadEvent(logger, event));
   }
 
@@ -213,6 +216,11 @@ export class FilehaulService {
   async forget(downloadId: string): Promise<void> {
     deleteDownload(this.#db, downloadId);
     await rm(path.join(this.layout.tmpDir, `${downloadId}.part`), { force: true });
+  }
+
+  /** Marks a stopped download to start again by itself at the next open (the app closed while it ran). */
+  requeue(downloadId: string): void {
+    updateDownload(this.#db, downloadId, { state: 'queued' });
   }
 
   /** Bytes confirmed on disk for an unfinished download. */

@@ -83,14 +83,10 @@ describe('downloads controller', () => {
   it('resumes interrupted downloads when it opens again', async () => {
     controller.add(['file_live']);
     await harness.origin.waitForBytesSent('file_live', 2 * MiB);
-    // Simulate a process that stops without pausing: the catalog still says downloading.
-    controller.pauseAll();
-    await controller.idle();
+    // The app closes while the download runs: it is stopped and marked to go on by itself.
+    await controller.shutdown();
     controller.close();
     await service.close();
-    const db = (await import('better-sqlite3')).default(path.join(harness.dataDir, 'filehaul.db'));
-    db.prepare("update downloads set state = 'downloading'").run();
-    db.close();
     await openController();
     controller.resumeInterrupted();
     const done = await waitFor('changed', (payload) => payload.download.state === 'done');

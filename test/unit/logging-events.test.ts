@@ -31,7 +31,7 @@ async function lines(): Promise<Record<string, unknown>[]> {
 const base = (offsetMs: number, downloadId = 'd1') => ({ downloadId, fileId: `file_${downloadId}`, timestamp: T0 + offsetMs });
 
 function progress(offsetMs: number, bytes: number, downloadId = 'd1'): DownloadEvent {
-  return { ...base(offsetMs, downloadId), type: 'progress', bytesDownloaded: bytes, sizeBytes: 1000, bytesPerSecond: 12.6, connections: 4, retryCount: 1, durationMs: offsetMs, segments: [{ start: 0, end: 1000, offset: bytes, active: true }], waitingUntil: null, waitReason: null };
+  return { ...base(offsetMs, downloadId), type: 'progress', bytesDownloaded: bytes, sizeBytes: 1000, bytesPerSecond: 12.6, connections: 4, retryCount: 1, durationMs: offsetMs, segments: [{ start: 0, end: 1000, offset: bytes, active: true }], waitingUntil: null, waitReason: null, allowedConnections: null };
 }
 
 describe('logDownloadEvent', () => {

@@ -61,6 +61,7 @@ export function serviceOptions(values: CommonValues, env: NodeJS.ProcessEnv = pr
     requestsPerMinute: settings.requestsPerMinute,
     limitRate: settings.limitRate,
     encrypt: settings.encrypt,
+    preset: settings.preset,
   };
 }
 

@@ -41,7 +41,7 @@ export function jsonReporter(out: Output): Reporter {
           const last = lastProgress.get(event.downloadId) ?? 0;
           if (event.timestamp - last < 1000) return;
           lastProgress.set(event.downloadId, event.timestamp);
-          write({ ...base, bytes_downloaded: event.bytesDownloaded, size_bytes: event.sizeBytes, bytes_per_second: Math.round(event.bytesPerSecond), connections: event.connections, duration_ms: event.durationMs, retry_count: event.retryCount, segments: event.segments.length });
+          write({ ...base, bytes_downloaded: event.bytesDownloaded, size_bytes: event.sizeBytes, bytes_per_second: Math.round(event.bytesPerSecond), connections: event.connections, allowed_connections: event.allowedConnections, waiting_until: event.waitingUntil === null ? null : new Date(event.waitingUntil).toISOString(), wait_reason: event.waitReason, duration_ms: event.durationMs, retry_count: event.retryCount, segments: event.segments.length });
           return;
         }
         case 'start':

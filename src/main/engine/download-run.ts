@@ -50,6 +50,8 @@ export interface DownloadDeps {
   redact: (text: string) => string;
   /** The global speed cap shared by every connection; absent: unlimited. */
   bandwidth?: ByteRateLimit;
+  /** Connections the endpoint of a URL currently allows (AIMD after 429s); absent: no traffic control. */
+  allowance?: (url: string) => number;
 }
 
 /**
@@ -422,6 +424,7 @@ export class DownloadRun {
       segments: this.#segments.map((segment) => ({ start: segment.start, end: segment.end, offset: segment.written, active: segment.streaming })),
       waitingUntil: this.#waiting?.until ?? null,
       waitReason: this.#waiting?.reason ?? null,
+      allowedConnections: this.#deps.allowance ? Math.min(this.#settings.connections, this.#deps.allowance(this.#source.contentRequest().url)) : null,
     });
   }
 

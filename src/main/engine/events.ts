@@ -33,6 +33,8 @@ export type DownloadEvent =
       waitingUntil: number | null;
       /** Why it waits: 'budget', 'cooldown', 'connections', 'rate limit' or 'retry'. */
       waitReason: string | null;
+      /** Connections the endpoint allows right now (halved after 429s, climbing back); null without traffic control. */
+      allowedConnections: number | null;
     })
   | (EventBase & { type: 'retry'; attempt: number; delayMs: number; reason: string; status: number | null; requestId: string | null; retryCount: number })
   | (EventBase & { type: 'restart'; reason: string; restartCount: number })
