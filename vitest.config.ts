@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/proof/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 30_000,
     // Integration tests spawn servers and child processes; two cores, so keep the pool small.

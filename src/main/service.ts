@@ -1,13 +1,14 @@
 // The Filehaul service: wires the engine, the catalog and the archive into one object the command line (and later the windows) drive.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { open, readdir, readFile, rm } from 'node:fs/promises';
+import { open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { DownloadRecord } from '../shared/model.ts';
 import { createArchivePort } from './archive/archive-port.ts';
 import { defaultKeyFilePath, loadOrCreateIdentity } from './archive/encryption-keys.ts';
 import { ManifestWriter } from './archive/manifest-writer.ts';
+import { reindex } from './archive/reindex.ts';
 import { findEntriesBySource } from './store/archive-entries.ts';
 import { dataLayout, ensureDataDirs, type DataLayout } from './archive/layout.ts';
 import { DEFAULT_DOWNLOAD_SETTINGS, type DownloadOutcome } from './engine/download-run.ts';
@@ -93,7 +94,8 @@ export class FilehaulService {
     this.layout = layout;
     this.#db = db;
     const key = options.apiKey;
-    this.#logger = options.logs === false ? null : createLogger(layout.logsDir, { secrets: key ? [key] : [] });
+    // A log line that cannot be written (full disk) is not worth a second error line: the download says what is wrong.
+    this.#logger = options.logs === false ? null : createLogger(layout.logsDir, { secrets: key ? [key] : [], onWriteError: () => {} });
     const logger = this.#logger;
     const direct = createHttpClient({ connectTimeoutMs: options.connectTimeoutMs, readTimeoutMs: options.readTimeoutMs, proxy: options.proxy });
     // Every request of every download (and list/sync) shares one budget, one allowance and one cool-down per endpoint.
@@ -116,7 +118,8 @@ export class FilehaulService {
     this.#manifests = new ManifestWriter(db, layout, { debounceMs: 2000, onError: (error, month) => logger?.error({ month, err: error.message }, 'manifest write failed') });
     const archive = createArchivePort(layout, { db, manifests: this.#manifests, encryption });
     const allowance = (url: string) => this.#http.allowance(url);
-    this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive, redact, bandwidth: this.#bandwidth, allowance }, options.engine);
+    const releaseReserve = () => rm(reservePath(layout), { force: true });
+    this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive, redact, bandwidth: this.#bandwidth, allowance, releaseReserve }, options.engine);
     if (logger) this.#engine.onEvent((event) => logDownloadEvent(logger, event));
   }
 
@@ -126,9 +129,17 @@ export class FilehaulService {
     await ensureDataDirs(layout);
     // Encryption at rest: the age identity lives in a 0600 key file in the data dir (the desktop may pass its own).
     const encryption = options.encrypt ? await loadOrCreateIdentity(defaultKeyFilePath(layout.dataDir)) : null;
+    const catalogExisted = existsSync(layout.dbPath);
     const db = openCatalog(layout.dbPath);
     const service = new FilehaulService(options, layout, db, encryption && { recipient: encryption.recipient, identity: encryption.identity });
+    // A catalog that is gone while manifests remain was lost, not never made: rebuild it before anything else,
+    // so no archived file is downloaded again and no manifest is rewritten without the files it lists.
+    if (!catalogExisted && (await hasManifests(layout.metaDir))) {
+      const report = await reindex(db, layout);
+      service.#logger?.warn({ entries: report.entries, months: report.months.length, missing_files: report.missingFiles.length }, 'catalog was missing: rebuilt from the manifests');
+    }
     await service.#removeLeftoverParts();
+    await keepReserve(layout);
     return service;
   }
 
@@ -336,14 +347,38 @@ export class FilehaulService {
   /** A crash after the catalog recorded a finished file but before its part file was removed leaves the part: drop it. */
   async #removeLeftoverParts(): Promise<void> {
     for (const entry of await readdir(this.layout.tmpDir)) {
-      if (!entry.endsWith('.part')) continue;
-      const record = getDownload(this.#db, entry.slice(0, -'.part'.length));
-      if (record?.state === 'done') {
-        await rm(path.join(this.layout.tmpDir, entry), { force: true });
-        await rm(path.join(this.layout.tmpDir, `${record.id}.age`), { force: true });
+      const match = /^(.+)\.(part|age|lock)$/.exec(entry);
+      if (!match) continue;
+      const [, downloadId, kind] = match;
+      const record = getDownload(this.#db, downloadId);
+      // Finished downloads no longer need their temporaries; ones the catalog does not know (it was lost) cannot resume.
+      if (record && record.state !== 'done') continue;
+      if (kind === 'lock') {
+        const owner = Number((await readFile(path.join(this.layout.tmpDir, entry), 'utf8').catch(() => '')).trim());
+        if (owner && owner !== process.pid && processAlive(owner)) continue;
       }
+      await rm(path.join(this.layout.tmpDir, entry), { force: true });
     }
   }
+}
+
+/** A small file of disk space held back, given up when the disk fills so the catalog can still record the progress. */
+function reservePath(layout: DataLayout): string {
+  return path.join(layout.tmpDir, '.reserve');
+}
+
+const RESERVE_BYTES = 1024 * 1024;
+
+async function keepReserve(layout: DataLayout): Promise<void> {
+  const file = reservePath(layout);
+  if (existsSync(file)) return;
+  // Written, not sparse: the point is to hold real blocks. Failing here (disk still full) is no error.
+  await writeFile(file, Buffer.alloc(RESERVE_BYTES)).catch(() => rm(file, { force: true }));
+}
+
+async function hasManifests(metaDir: string): Promise<boolean> {
+  const entries = await readdir(metaDir).catch(() => [] as string[]);
+  return entries.some((name) => /^\d{4}-\d{2}\.json$/.test(name));
 }
 
 function processAlive(pid: number): boolean {

@@ -30,3 +30,8 @@ export function parseByteSize(text: string): number | null {
   const value = Math.floor(Number(match[1]) * 1024 ** power);
   return Number.isSafeInteger(value) ? value : null;
 }
+
+/** Text from a server or a file name made safe to print: control characters (terminal escapes) become "?". */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}

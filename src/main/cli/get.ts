@@ -1,6 +1,7 @@
 // `filehaul get <file_id|url>...`: download files into the archive, resumably, and exit 0 only if every one is verified.
 import { FilehaulService } from '../service.ts';
 import { parseCommand, serviceOptions, UsageError } from './options.ts';
+import { printable } from './format.ts';
 import { jsonReporter, lineReporter, ttyReporter, type Output, type Reporter } from './reporters.ts';
 
 export const GET_HELP = `Usage: filehaul get <file_id|url>... [options]
@@ -69,7 +70,7 @@ export async function runGet(args: readonly string[], io: CommandIo): Promise<nu
       }
       const outcome = await service.download(item.record, item.source);
       if (outcome.state === 'failed') failures.push(`${item.source.displayName}: ${outcome.message}`);
-      if (outcome.state === 'paused' && !interrupted) failures.push(`${item.source.displayName}: paused`);
+      if (outcome.state === 'paused' && !interrupted) failures.push(`${item.source.displayName}: ${outcome.message ?? 'paused'}`);
     });
     await Promise.all(runs);
   } finally {
@@ -78,7 +79,7 @@ export async function runGet(args: readonly string[], io: CommandIo): Promise<nu
     reporter.finish();
     await service.close();
   }
-  for (const failure of failures) io.stderr.write(`filehaul: ${failure}\n`);
+  for (const failure of failures) io.stderr.write(`filehaul: ${printable(failure)}\n`);
   if (interrupted) {
     io.stderr.write('filehaul: interrupted; progress is saved, run the same command again to resume\n');
     return 130;

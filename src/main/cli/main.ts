@@ -57,7 +57,8 @@ export async function main(args: readonly string[], io: CommandIo = processIo())
         throw new UsageError(`unknown command "${command}" (try filehaul --help)`);
     }
   } catch (error) {
-    io.stderr.write(`filehaul: ${error instanceof Error ? error.message : String(error)}\n`);
+    // Messages may quote server text or file names: control characters never reach the terminal.
+    io.stderr.write(`filehaul: ${(error instanceof Error ? error.message : String(error)).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}\n`);
     // A mistake in how Filehaul was called or configured (flags, environment, config.ini) is a usage error.
     return error instanceof UsageError || (error as Error | null)?.name === 'SettingsError' ? 2 : 1;
   }

@@ -1,6 +1,6 @@
 // How `get` shows events: JSON lines for scripts, a live bar per file on a terminal, plain lines otherwise.
 import type { DownloadEvent } from '../engine/events.ts';
-import { formatBytes, formatDuration } from './format.ts';
+import { formatBytes, formatDuration, printable } from './format.ts';
 
 export interface Reporter {
   handle(event: DownloadEvent): void;
@@ -76,10 +76,10 @@ export function lineReporter(out: Output): Reporter {
   return {
     handle(event) {
       const line = describe(event);
-      if (line) out.write(`${line}\n`);
+      if (line) out.write(`${printable(line)}\n`);
     },
     note(line) {
-      out.write(`${line}\n`);
+      out.write(`${printable(line)}\n`);
     },
     finish() {},
   };
@@ -123,7 +123,7 @@ export function ttyReporter(out: Output): Reporter {
       const entry = row(event);
       switch (event.type) {
         case 'start':
-          if (event.filename) entry.name = event.filename;
+          if (event.filename) entry.name = printable(event.filename);
           entry.size = event.sizeBytes;
           entry.bytes = event.resumedBytes;
           break;
@@ -141,11 +141,11 @@ export function ttyReporter(out: Output): Reporter {
           break;
       }
       const line = event.type === 'retry' || event.type === 'start' ? null : describe(event);
-      if (line) log.push(line);
+      if (line) log.push(printable(line));
       timer ??= setInterval(draw, 200);
     },
     note(line) {
-      log.push(line);
+      log.push(printable(line));
     },
     finish() {
       if (timer) clearInterval(timer);

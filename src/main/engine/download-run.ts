@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DownloadRecord, SegmentRecord } from '../../shared/model.ts';
-import { FatalError, RestartRequired, RetryableError, isAbort } from './errors.ts';
+import { FatalError, RestartRequired, RetryableError, StorageError, isAbort } from './errors.ts';
 import type { DownloadEvent } from './events.ts';
 import { discardBody, type HttpClient, type HttpResponse } from './http/client.ts';
 import { backoffDelay, headerValue, isRetryableNetworkError, type BackoffSettings } from './http/retry-policy.ts';
@@ -52,6 +52,8 @@ export interface DownloadDeps {
   bandwidth?: ByteRateLimit;
   /** Connections the endpoint of a URL currently allows (AIMD after 429s); absent: no traffic control. */
   allowance?: (url: string) => number;
+  /** Frees the disk space held in reserve so the catalog can still record progress when the disk is full. */
+  releaseReserve?: () => Promise<void>;
 }
 
 /**
@@ -60,7 +62,8 @@ export interface DownloadDeps {
  */
 const SLOW_DOWN_STATUSES = new Set([429, 503, 529]);
 
-export type DownloadOutcome = { state: 'done'; record: DownloadRecord } | { state: 'paused' } | { state: 'failed'; message: string };
+/** How a run ended. A pause carries a message when the disk, not the user, stopped it. */
+export type DownloadOutcome = { state: 'done'; record: DownloadRecord } | { state: 'paused'; message?: string } | { state: 'failed'; message: string };
 
 /** Runs one download to an end state. The record is updated in place and in the journal as it goes. */
 export class DownloadRun {
@@ -282,6 +285,8 @@ export class DownloadRun {
       if (segment.offset >= segment.end) return;
       if (!response) {
         this.#requestCount++;
+        // Bytes handed to a write that failed are not on disk: ask again from what was written.
+        segment.offset = segment.written;
         // The range asked for is fixed before the request goes out: a split while it opens only shortens the
         // segment, and the stream then stops at the new end.
         const from = segment.offset;
@@ -311,7 +316,7 @@ export class DownloadRun {
         return await attempt();
       } catch (error) {
         if (signal.aborted) throw signal.reason ?? error;
-        if (error instanceof FatalError || error instanceof RestartRequired) throw error;
+        if (error instanceof FatalError || error instanceof RestartRequired || error instanceof StorageError) throw error;
         if (!(error instanceof RetryableError) && !isRetryableNetworkError(error)) throw new FatalError(describeNetworkError(error), { cause: error });
         if ((segment?.offset ?? 0) > before) failures = slowDowns = 0;
         const reason = error instanceof RetryableError ? error.message : describeNetworkError(error);
@@ -385,14 +390,22 @@ export class DownloadRun {
 
   /** Turns how the run ended into a final state: paused (user), or failed with one plain sentence. */
   async #settle(error: unknown): Promise<DownloadOutcome> {
+    // On a full disk the last confirm and the end state need a few pages of the catalog: free the reserve first.
+    if (error instanceof StorageError && error.code === 'ENOSPC') await this.#deps.releaseReserve?.().catch(() => {});
     await this.#clock?.stop().catch(() => {});
     this.#clock = null;
     if (this.#signal.aborted && (isAbort(error) || error === this.#signal.reason)) {
-      this.#setState('paused', null);
+      this.#trySetState('paused', null);
       return { state: 'paused' };
     }
     const message = this.#deps.redact(error instanceof Error ? error.message : String(error));
-    this.#setState('failed', message);
+    if (error instanceof StorageError) {
+      // The disk, not the download, is the problem: what is confirmed stays, and the same command resumes.
+      this.#trySetState('paused', message);
+      this.#emit({ type: 'error', message, bytesDownloaded: this.#bytesThisRun, durationMs: Date.now() - this.#startedAt, retryCount: this.#retryCount });
+      return { state: 'paused', message };
+    }
+    this.#trySetState('failed', message);
     this.#emit({ type: 'error', message, bytesDownloaded: this.#bytesThisRun, durationMs: Date.now() - this.#startedAt, retryCount: this.#retryCount });
     return { state: 'failed', message };
   }
@@ -477,6 +490,17 @@ export class DownloadRun {
   #persistRecord(): void {
     const { id, ...patch } = this.#record;
     this.#deps.journal.updateDownload(id, patch);
+  }
+
+  /** Records the end state if the catalog can still be written (a full disk may refuse even that). */
+  #trySetState(state: DownloadRecord['state'], error: string | null): void {
+    try {
+      this.#setState(state, error);
+    } catch (failure) {
+      this.#record.state = state;
+      this.#record.error = error;
+      this.#emit({ type: 'state', state, error: `${error ?? state} (the catalog could not record it: ${(failure as Error).message})` });
+    }
   }
 
   #setState(state: DownloadRecord['state'], error: string | null): void {

@@ -35,6 +35,36 @@ export class RestartRequired extends Error {
   }
 }
 
+/**
+ * Writing to the disk failed (full, read-only, quota, I/O error). Retrying the request cannot help, and the bytes
+ * already confirmed are still good: the download pauses with this message and resumes when run again.
+ */
+export class StorageError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string, options: { cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'StorageError';
+    this.code = code;
+  }
+}
+
+const STORAGE_ADVICE: Record<string, string> = {
+  ENOSPC: 'the disk is full: free some space, then run the same command again to resume',
+  EDQUOT: 'the disk quota is used up: free some space, then run the same command again to resume',
+  EROFS: 'the data directory is on a read-only file system',
+  EFBIG: 'the file system cannot hold a file this large',
+  EIO: 'the disk reported an I/O error',
+  EACCES: 'no permission to write the part file',
+  EPERM: 'no permission to write the part file',
+};
+
+/** Wraps a failed file write in a StorageError with plain advice; anything else passes through. */
+export function storageErrorFrom(error: unknown, what: string): unknown {
+  const code = (error as { code?: string } | null)?.code;
+  if (!code || !(code in STORAGE_ADVICE)) return error;
+  return new StorageError(`cannot write ${what} (${code}): ${STORAGE_ADVICE[code]}`, code, { cause: error });
+}
+
 /** True for the error an AbortSignal raises when the user paused or cancelled. */
 export function isAbort(error: unknown): boolean {
   const name = (error as { name?: string } | null)?.name;

@@ -3,7 +3,7 @@ import { discardBody, type HttpClient, type HttpResponse, type RequestWait } fro
 import { errorForStatus, readErrorBody } from './http/api-error.ts';
 import { contentRangeMismatch } from './http/content-range.ts';
 import { headerValue } from './http/retry-policy.ts';
-import { RestartRequired, RetryableError } from './errors.ts';
+import { RestartRequired, RetryableError, storageErrorFrom } from './errors.ts';
 import type { PartFile } from './part-file.ts';
 import type { DownloadSource } from './source.ts';
 
@@ -158,7 +158,10 @@ export function streamIntoSegment(
         },
         (error: unknown) => {
           writing = false;
-          failure ??= error;
+          // Nothing of this batch is known to be on disk: the segment goes back to what was written, so a retry
+          // asks for (and writes) exactly the missing bytes at their own offsets.
+          segment.offset = segment.written;
+          failure ??= storageErrorFrom(error, 'the part file');
           finished = true;
           pending = [];
           pendingBytes = 0;

@@ -20,13 +20,13 @@ interface QueuedDownload {
 }
 
 export class TransferEngine {
-  readonly #deps: { http: HttpClient; journal: TransferJournal; archive: ArchivePort; redact: (text: string) => string; bandwidth?: ByteRateLimit; allowance?: (url: string) => number };
+  readonly #deps: { http: HttpClient; journal: TransferJournal; archive: ArchivePort; redact: (text: string) => string; bandwidth?: ByteRateLimit; allowance?: (url: string) => number; releaseReserve?: () => Promise<void> };
   readonly #settings: EngineSettings;
   readonly #listeners = new Set<DownloadEventListener>();
   readonly #waiting: QueuedDownload[] = [];
   readonly #running = new Map<string, QueuedDownload>();
 
-  constructor(deps: { http: HttpClient; journal: TransferJournal; archive: ArchivePort; redact: (text: string) => string; bandwidth?: ByteRateLimit; allowance?: (url: string) => number }, settings: EngineSettings) {
+  constructor(deps: { http: HttpClient; journal: TransferJournal; archive: ArchivePort; redact: (text: string) => string; bandwidth?: ByteRateLimit; allowance?: (url: string) => number; releaseReserve?: () => Promise<void> }, settings: EngineSettings) {
     this.#deps = deps;
     this.#settings = settings;
   }

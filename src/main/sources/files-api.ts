@@ -21,6 +21,8 @@ export function filesApiHeaders(apiKey: string): Record<string, string> {
  */
 export function fileIdProblem(fileId: string): string | null {
   if (fileId.length === 0) return 'the file id is empty';
+  // "." and ".." would be resolved as path segments by the URL parser and reach other endpoints with the key.
+  if (fileId === '.' || fileId === '..') return 'a file id cannot be "." or ".."';
   if (fileId.length > 256) return 'the file id is longer than 256 characters';
   if (/[\s/\\?#%]/.test(fileId)) return 'a file id cannot contain spaces, slashes, "?", "#" or "%"';
   if (/[\u0000-\u001f\u007f]/.test(fileId)) return 'the file id contains control characters';

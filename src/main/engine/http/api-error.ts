@@ -42,7 +42,10 @@ export function describeErrorResponse(status: number, headers: Headers, bodyText
   } catch {
     // Not JSON: a proxy page or a plain-text error.
   }
-  const text = apiMessage ?? summarizeBody(bodyText);
+  // Server text ends up on terminals, in logs and in the catalog: control characters (escape sequences) go.
+  const text = withoutControlCharacters(apiMessage ?? summarizeBody(bodyText));
+  if (apiType) apiType = withoutControlCharacters(apiType).slice(0, 80);
+  if (requestId) requestId = withoutControlCharacters(requestId).slice(0, 120);
   const parts = [`HTTP ${status}${apiType ? ` ${apiType}` : ''}`];
   if (text) parts.push(text);
   let message = parts.join(': ');
@@ -64,4 +67,9 @@ function summarizeBody(bodyText: string): string {
   const text = looksLikeHtml ? bodyText.replace(/<[^>]*>/g, ' ') : bodyText;
   const oneLine = text.replace(/\s+/g, ' ').trim();
   return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
+}
+
+/** Replaces C0/C1 control characters (ESC, BEL, CR…) with spaces: a server cannot drive the user's terminal. */
+export function withoutControlCharacters(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }
