@@ -27,6 +27,7 @@ import { TransferEngine, type EngineSettings } from './engine/transfer-engine.ts
 import { FilesApiSource, DEFAULT_API_BASE } from './sources/files-api.ts';
 import { UrlSource } from './sources/url.ts';
 import { closeCatalog, createJournal, deleteDownload, findLatestBySource, getDownload, insertDownload, listDownloads, loadSegments, openCatalog, updateDownload } from './store/index.ts';
+import { processAlive } from './util/process-alive.ts';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -381,14 +382,6 @@ async function hasManifests(metaDir: string): Promise<boolean> {
   return entries.some((name) => /^\d{4}-\d{2}\.json$/.test(name));
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Only events that carry text can carry a key; progress events (the hot path) pass untouched. */
 function redactEvent(event: DownloadEvent, secrets: ReadonlySet<string>): DownloadEvent {

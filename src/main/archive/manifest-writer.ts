@@ -9,6 +9,7 @@ import { listMonthEntriesByPath, recordArchivedFile, type ArchiveEntry } from '.
 import { claimManifestWrite, listDirtyMonths, markMonthDirty, monthGenerations } from '../store/dirty-months.ts';
 import type { DataLayout } from './layout.ts';
 import { isSafeArchivePath, manifestHead, manifestLine, manifestPath, manifestTail, toManifestFile } from './manifest.ts';
+import { processAlive } from '../util/process-alive.ts';
 
 /** What one manifest write did. 'superseded': a newer manifest of the month was renamed into place meanwhile. */
 export type ManifestWriteResult = 'written' | 'removed' | 'clean' | 'superseded';
@@ -276,14 +277,6 @@ function fsyncDirectorySync(dir: string): void {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));

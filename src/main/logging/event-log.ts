@@ -1,6 +1,7 @@
 // Turns engine events and HTTP request outcomes into log lines with the source article's fields (and a few more).
 import type { DownloadEvent } from '../engine/events.ts';
 import type { FilehaulLogger } from './logger.ts';
+import { publicUrl, UNPARSEABLE_URL } from '../engine/traffic/request-labels.ts';
 
 /** Progress ticks come several times a second; the log keeps one per download per this interval. */
 export const PROGRESS_LOG_INTERVAL_MS = 10_000;
@@ -127,16 +128,8 @@ export function logRequestOutcome(logger: FilehaulLogger, outcome: RequestOutcom
 
 /** The URL without user:password, query string or fragment; text that does not parse is cut at the first ? or #. */
 export function safeUrl(text: string): string {
-  try {
-    const url = new URL(text);
-    url.username = '';
-    url.password = '';
-    url.search = '';
-    url.hash = '';
-    return url.toString();
-  } catch {
-    return text.replace(/[?#].*$/s, '').replace(/\/\/[^/@]*@/, '//');
-  }
+  const url = publicUrl(text);
+  return url === UNPARSEABLE_URL ? text.replace(/[?#].*$/s, '').replace(/\/\/[^/@]*@/, '//') : url;
 }
 
 /** An endpoint as people write it: https://api.anthropic.com, without the slash URL adds to a bare origin. */

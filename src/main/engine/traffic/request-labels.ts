@@ -15,6 +15,8 @@ export function apiKeyHashOf(headers: Record<string, string>): string {
   return '';
 }
 
+export const UNPARSEABLE_URL = '[unparseable URL]';
+
 /** The URL for logs and events: signed-URL queries and userinfo can be credentials, so both go. */
 export function publicUrl(url: string): string {
   try {
@@ -25,7 +27,7 @@ export function publicUrl(url: string): string {
     parsed.hash = '';
     return parsed.href;
   } catch {
-    return '[unparseable URL]';
+    return UNPARSEABLE_URL;
   }
 }
 
