@@ -1,7 +1,7 @@
 // The Filehaul service: wires the engine, the catalog and the archive into one object the command line (and later the windows) drive.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { DownloadRecord } from '../shared/model.ts';
@@ -103,7 +103,7 @@ export class FilehaulService {
     this.#http = createTrafficClient(direct, {
       primaryBase: options.apiBase,
       backupBase: options.backupApiBase ?? null,
-      requestsPerMinute: options.requestsPerMinute ?? DEFAULT_SERVICE_OPTIONS.requestsPerMinute!,
+      requestsPerMinute: withHeadroom(options.requestsPerMinute ?? DEFAULT_SERVICE_OPTIONS.requestsPerMinute!),
       maxConnectionsPerEndpoint: Math.min(32, options.engine.connections * options.engine.parallelFiles),
       cooldown: options.cooldown ?? DEFAULT_SERVICE_OPTIONS.cooldown!,
       apiKeyHash: key ? hashApiKey(key) : undefined,
@@ -194,7 +194,7 @@ export class FilehaulService {
 
   /** Downloads one prepared file; refuses to run it twice at once (another process may hold it). */
   async download(record: DownloadRecord, source: DownloadSource): Promise<DownloadOutcome> {
-    const lock = await this.#lock(record.id);
+    const lock = this.#lock(record.id);
     if (lock) return { state: 'failed', message: lock };
     try {
       return await this.#engine.enqueue(record, source);
@@ -269,7 +269,7 @@ export class FilehaulService {
 
   /** Changes the request budget of every endpoint, while downloads run. */
   setRequestsPerMinute(requestsPerMinute: number): void {
-    this.#http.setRequestsPerMinute(requestsPerMinute);
+    this.#http.setRequestsPerMinute(withHeadroom(requestsPerMinute));
   }
 
   async close(): Promise<void> {
@@ -319,20 +319,25 @@ export class FilehaulService {
    * One process per download: a lock file beside the part file, holding the owner's pid. A lock whose process is
    * gone (kill -9) is stale and taken over.
    */
-  async #lock(downloadId: string): Promise<string | null> {
+  #lock(downloadId: string): string | null {
+    // Synchronous on purpose: downloads started together must join the queue in the order they were asked for,
+    // not in the order their lock files happened to be written.
     const lockPath = path.join(this.layout.tmpDir, `${downloadId}.lock`);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const handle = await open(lockPath, 'wx', 0o600);
-        await handle.writeFile(String(process.pid));
-        await handle.close();
+        writeFileSync(lockPath, String(process.pid), { flag: 'wx', mode: 0o600 });
         this.#locks.set(downloadId, lockPath);
         return null;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+        let owner = 0;
+        try {
+          owner = Number(readFileSync(lockPath, 'utf8').trim());
+        } catch {
+          // Gone or unreadable: treat as stale.
+        }
         if (owner && owner !== process.pid && processAlive(owner)) return `already being downloaded by another Filehaul process (pid ${owner})`;
-        await rm(lockPath, { force: true });
+        rmSync(lockPath, { force: true });
       }
     }
     return 'could not take the download lock';
@@ -361,6 +366,15 @@ export class FilehaulService {
       await rm(path.join(this.layout.tmpDir, entry), { force: true });
     }
   }
+}
+
+/**
+ * The budget paces 5% below the configured rate: requests leave on time but arrive with jitter (the first, on a fresh
+ * connection, later than the rest), and an origin limiting at exactly that rate would otherwise see one request too
+ * many in a window and answer 429 — which also halves the connection allowance.
+ */
+function withHeadroom(requestsPerMinute: number): number {
+  return requestsPerMinute / 1.05;
 }
 
 /** A small file of disk space held back, given up when the disk fills so the catalog can still record the progress. */

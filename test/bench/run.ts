@@ -9,12 +9,17 @@ import { LIMIT_RATE_BYTES, startNginx, type Nginx } from './nginx.ts';
 import { REPO_ROOT, type Tool } from './peers.ts';
 import { markdownReport, stdoutSummary, type ReportMeta } from './report.ts';
 import { runScenario, type Scenario, type ScenarioId, type ScenarioResult } from './scenarios.ts';
+import { runTrafficScenario, trafficScenarios, type TrafficResult, type TrafficScenarioId } from './traffic-bench.ts';
 
-const USAGE = `usage: npm run bench -- [--quick] [--only throttled|loopback] [--reps N] [--tools filehaul,aria2c,curl] [--keep]`;
+const USAGE =
+  'usage: npm run bench -- [--quick] [--only throttled|loopback|small-files|fault-rate] [--reps N] [--tools filehaul,aria2c,curl] [--keep]\n' +
+  '  small-files and fault-rate run in process against the test origin (no nginx needed); --only fault-rate also runs\n' +
+  '  small-files, the fault-free run its time is compared with. --tools applies to throttled and loopback only.';
+const ONLY: readonly string[] = ['throttled', 'loopback', 'small-files', 'fault-rate'];
 
 interface Options {
   quick: boolean;
-  only: ScenarioId | null;
+  only: ScenarioId | TrafficScenarioId | null;
   reps: number;
   tools: Tool[];
   /** Keep the temp dir (logs, nginx access log, tool output; not the downloads) for debugging. */
@@ -34,8 +39,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--keep') o.keep = true;
     else if (a === '--only') {
       const v = value();
-      if (v !== 'throttled' && v !== 'loopback') throw new Error(`--only takes throttled or loopback\n${USAGE}`);
-      o.only = v;
+      if (!ONLY.includes(v)) throw new Error(`--only takes one of ${ONLY.join(', ')}\n${USAGE}`);
+      o.only = v as Options['only'];
     } else if (a === '--reps') {
       o.reps = Number(value());
       if (!Number.isInteger(o.reps) || o.reps < 1) throw new Error(`--reps takes a positive integer\n${USAGE}`);
@@ -99,7 +104,7 @@ function scenarios(o: Options, root: string, ngx: Nginx, log: (m: string) => voi
     log(`wrote /${dir}/${name} (${size / MiB} MiB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     return sha256;
   };
-  if (o.only !== 'loopback') {
+  if (o.only === null || o.only === 'throttled') {
     const size = (o.quick ? 64 : 256) * MiB;
     const name = `file${size / MiB}`;
     list.push({
@@ -114,7 +119,7 @@ function scenarios(o: Options, root: string, ngx: Nginx, log: (m: string) => voi
       idealBytesPerSec: 10 * LIMIT_RATE_BYTES,
     });
   }
-  if (o.only !== 'throttled') {
+  if (o.only === null || o.only === 'loopback') {
     const size = (o.quick ? 256 : 1024) * MiB;
     const name = size >= 1024 * MiB ? `file${size / (1024 * MiB)}g` : `file${size / MiB}`;
     list.push({
@@ -152,28 +157,40 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   try {
-    const root = path.join(tmp, 'www');
-    const work = path.join(tmp, 'work');
-    mkdirSync(root, { recursive: true });
-    mkdirSync(work, { recursive: true });
-    ngx = await startNginx(path.join(tmp, 'nginx'), root);
-    log(`nginx: throttled on 127.0.0.1:${ngx.throttledPort}, loopback on 127.0.0.1:${ngx.loopbackPort}; temp ${tmp}`);
-    const list = scenarios(o, root, ngx, log);
-
     const results: ScenarioResult[] = [];
-    for (const s of list) {
-      log(`\n${s.title} (${o.reps} run(s) per tool)`);
-      results.push(await runScenario(ngx, s, o.reps, work, log));
+    if (o.only === null || o.only === 'throttled' || o.only === 'loopback') {
+      const root = path.join(tmp, 'www');
+      const work = path.join(tmp, 'work');
+      mkdirSync(root, { recursive: true });
+      mkdirSync(work, { recursive: true });
+      ngx = await startNginx(path.join(tmp, 'nginx'), root);
+      log(`nginx: throttled on 127.0.0.1:${ngx.throttledPort}, loopback on 127.0.0.1:${ngx.loopbackPort}; temp ${tmp}`);
+      for (const s of scenarios(o, root, ngx, log)) {
+        log(`\n${s.title} (${o.reps} run(s) per tool)`);
+        results.push(await runScenario(ngx, s, o.reps, work, log));
+      }
+      await ngx.stop();
+      ngx = null;
+    }
+
+    // The fault-rate figure is a ratio to the fault-free run, so that one always runs first.
+    const traffic: TrafficResult[] = [];
+    if (o.only === null || o.only === 'small-files' || o.only === 'fault-rate') {
+      for (const s of trafficScenarios(o.quick).filter((t) => o.only !== 'small-files' || t.id === 'small-files')) {
+        log(`\n${s.title} (${o.reps} run(s), in process)`);
+        traffic.push(await runTrafficScenario(s, o.reps, log));
+      }
     }
 
     const meta: ReportMeta = { date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', environment: environment(), reps: o.reps, argv, rssMethod };
     const docs = path.join(REPO_ROOT, 'docs');
     mkdirSync(docs, { recursive: true });
-    writeFileSync(path.join(docs, 'benchmarks.md'), markdownReport(results, meta));
-    log(`\n${stdoutSummary(results, meta)}\n\nwrote docs/benchmarks.md`);
+    writeFileSync(path.join(docs, 'benchmarks.md'), markdownReport(results, traffic, meta));
+    log(`\n${stdoutSummary(results, traffic, meta)}\n\nwrote docs/benchmarks.md`);
 
     const failed = results.flatMap((r) => r.tools.flatMap((t) => t.runs.filter((x) => !x.ok)));
-    return failed.length ? 1 : 0;
+    const trafficFailed = traffic.flatMap((t) => t.runs.filter((run) => run.failures.length > 0));
+    return failed.length + trafficFailed.length ? 1 : 0;
   } finally {
     await cleanup();
   }

@@ -85,6 +85,8 @@ export class DownloadRun {
   #waiting: { reason: string; until: number | null } | null = null;
   readonly #waitListener = (wait: { reason: string; until: number | null } | null) => {
     this.#waiting = wait;
+    // Before the first response no clock ticks: say at once that the download waits (and until when), not stalls.
+    if (wait && !this.#clock) this.#emitProgress();
   };
 
   constructor(record: DownloadRecord, source: DownloadSource, deps: DownloadDeps, settings: DownloadSettings, signal: AbortSignal) {

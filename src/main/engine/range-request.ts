@@ -222,5 +222,8 @@ export function streamIntoSegment(
     body.on('end', onEnd);
     body.on('error', onError);
     body.on('close', onClose);
+    // A body that broke before we listened (a reset while the part file was being prepared) fires nothing more.
+    if (body.errored) onError(body.errored);
+    else if (body.destroyed || body.closed) onClose();
   });
 }

@@ -1,0 +1,170 @@
+// Traffic control end to end through FilehaulService against real test origins: request budget, header-driven budget, AIMD on 429, 503 failover, 529 cool-down, broken small files, timeouts.
+import { afterEach, describe, expect, it } from 'vitest';
+import { addFiles, busiestWindow, closeAll, KiB, MiB, openRig, origin, within, type ProgressEvent } from './traffic-harness.ts';
+
+afterEach(closeAll);
+
+const isProbe = (range?: string) => range === 'bytes=0-';
+/** Content requests that are not a file's first (probe) request: they carry If-Range once the ETag is known. */
+const segmentRequests = { match: (entry: { kind: string; range?: string }) => entry.kind === 'content' && !isProbe(entry.range) };
+
+function expectAllDone(results: { id: string; state: string; message?: string; bytes: Buffer | null }[], files: Map<string, Buffer>): void {
+  expect(results.map((r) => [r.id, r.state, r.message])).toEqual([...files.keys()].map((id) => [id, 'done', undefined]));
+  for (const result of results) expect(result.bytes!.equals(files.get(result.id)!), result.id).toBe(true);
+}
+
+describe('request budget', () => {
+  // At 600 a minute (10 a second, burst 10) and at the Files API's default 100 a minute (burst 1).
+  it.each([
+    { rpm: 600, count: 12 },
+    { rpm: 100, count: 4 },
+  ])('at $rpm a minute, paces every kind of request so an origin limiting at the same rate never answers 429', async ({ rpm, count }) => {
+    const api = await origin({ rateLimit: { requestsPerMinute: rpm } });
+    const files = addFiles(api, `paced${rpm}`, count, 16 * KiB);
+    const rig = await openRig(api, { requestsPerMinute: rpm, engine: { parallelFiles: count } });
+
+    expectAllDone(await rig.download([...files.keys()]), files);
+
+    const burst = Math.max(1, Math.floor(rpm / 60));
+    // rate/60 + burst: without the budget all of them would arrive within the first second.
+    expect(busiestWindow(api.requests.map((entry) => entry.startedAt), 1000)).toBeLessThanOrEqual(rpm / 60 + burst);
+    // One metadata and one content request per file, none of them refused.
+    expect(api.requests.map((entry) => `${entry.kind} ${entry.status}`).sort()).toEqual([...files.keys()].flatMap(() => ['content 206', 'metadata 200']).sort());
+    expect(rig.service.http.stats().rateLimited).toBe(0);
+  });
+
+  it('says a small file waiting for a token is waiting, and until when', async () => {
+    // 300 a minute, burst 5: 6 files need 12 requests, so the later files wait up to ~1.4 s before their first byte.
+    const api = await origin();
+    const files = addFiles(api, 'told', 6, 16 * KiB);
+    const rig = await openRig(api, { requestsPerMinute: 300, engine: { parallelFiles: 6 } });
+
+    expectAllDone(await rig.download([...files.keys()]), files);
+
+    for (const id of files.keys()) {
+      const downloading = rig.events.find((event) => event.fileId === id && event.type === 'state' && event.state === 'downloading')!;
+      const content = api.contentRequests(id)[0];
+      if (content.startedAt - downloading.timestamp < 300) continue;
+      // Held back for 300 ms or more: at least one progress event in that time must say why and until when.
+      const told = rig.events.filter((event): event is ProgressEvent => event.type === 'progress' && event.fileId === id && event.timestamp < content.startedAt);
+      expect(told.some((event) => event.waitReason === 'budget' && event.waitingUntil !== null && event.waitingUntil > event.timestamp), id).toBe(true);
+    }
+  });
+
+  it('follows anthropic-ratelimit headers: after "remaining 0" nothing is sent before the reset time', async () => {
+    // One request a second with no burst: the metadata answer says remaining 0, reset in 1 s.
+    const api = await origin({ rateLimit: { requestsPerMinute: 60, burst: 1, headers: true } });
+    const files = addFiles(api, 'headers', 1, 64 * KiB);
+    // The client's own budget would let the content request go at once; only the headers can hold it back.
+    const rig = await openRig(api, { requestsPerMinute: 6000 });
+
+    expectAllDone(await rig.download([...files.keys()]), files);
+
+    const [metadata, content] = api.requests;
+    expect([metadata.kind, content.kind]).toEqual(['metadata', 'content']);
+    expect(content.startedAt - metadata.startedAt).toBeGreaterThanOrEqual(1000);
+    expect(api.requests.filter((entry) => entry.rateLimited)).toEqual([]);
+    // The limit header became the budget's rate.
+    expect(rig.service.http.stats().endpoints.find((e) => e.endpoint === api.url)?.requestsPerMinute).toBe(60);
+  });
+});
+
+describe('adaptive connections', () => {
+  it('halves the allowance on 429s from an origin that limits hard, and still delivers every byte', async () => {
+    // The client believes it may send 60000 a minute; the origin allows 1200 (burst 4) and answers 429 beyond.
+    const api = await origin({ rateLimit: { requestsPerMinute: 1200, burst: 4 } });
+    const files = addFiles(api, 'aimd', 2, 4 * MiB);
+    const rig = await openRig(api, { requestsPerMinute: 60_000, engine: { parallelFiles: 2, connections: 8, minSplitBytes: 256 * KiB } });
+    const max = rig.service.http.allowance(api.url);
+    expect(max).toBe(16);
+
+    expectAllDone(await rig.download([...files.keys()]), files);
+
+    expect(api.requests.filter((entry) => entry.rateLimited).length).toBeGreaterThan(0);
+    expect(rig.service.http.stats().rateLimited).toBe(api.requests.filter((entry) => entry.status === 429).length);
+    const allowance = rig.service.http.allowance(api.url);
+    expect(allowance).toBeGreaterThanOrEqual(1);
+    expect(allowance).toBeLessThanOrEqual(max / 2);
+    expect(rig.service.http.stats().endpoints.find((e) => e.endpoint === api.url)).toMatchObject({ connectionLimit: allowance, inUse: 0 });
+  });
+});
+
+describe('overload', () => {
+  it('moves to the backup endpoint when the primary answers 503, resuming every file there with the same If-Range', async () => {
+    const primary = await origin();
+    const backup = await origin();
+    const files = addFiles([primary, backup], 'failover', 3, 3 * MiB);
+    // Metadata and the probes may reach the primary (the ETag is learnt there); every later request gets a 503.
+    primary.injectFault({ kind: 'status', status: 503 }, { count: 10_000, ...segmentRequests });
+    const rig = await openRig(primary, { backupApiBase: backup.url, requestsPerMinute: 60_000, cooldown: { initialMs: 30_000, maxMs: 600_000 }, engine: { connections: 3, minSplitBytes: 512 * KiB } });
+
+    expectAllDone(await rig.download([...files.keys()]), files);
+
+    const primarySegments = primary.requests.filter((entry) => entry.kind === 'content' && !isProbe(entry.range));
+    expect(primarySegments.length).toBeGreaterThan(0);
+    expect(primarySegments.every((entry) => entry.status === 503)).toBe(true);
+    for (const id of files.keys()) {
+      const etag = primary.getFile(id).etag;
+      const resumed = backup.contentRequests(id).filter((entry) => !isProbe(entry.range));
+      expect(resumed.length, id).toBeGreaterThan(0);
+      expect(resumed.map((entry) => [entry.ifRange, entry.status]), id).toEqual(resumed.map(() => [etag, 206]));
+    }
+    expect(rig.service.http.stats().failovers).toBeGreaterThan(0);
+  });
+
+  it('without a backup, a 529 pauses the endpoint for its cool-down, progress says until when, then the file completes', async () => {
+    const api = await origin();
+    const files = addFiles(api, 'overloaded', 1, 4 * MiB);
+    api.injectFault({ kind: 'status', status: 529 }, segmentRequests);
+    const rig = await openRig(api, { requestsPerMinute: 60_000, cooldown: { initialMs: 1000, maxMs: 2000 }, engine: { connections: 4 } });
+
+    expectAllDone(await rig.download([...files.keys()]), files);
+
+    const overloaded = api.requests.find((entry) => entry.status === 529)!;
+    const waiting = rig.events.filter((event): event is ProgressEvent => event.type === 'progress' && event.waitReason === 'cooldown');
+    expect(waiting.length).toBeGreaterThan(0);
+    const until = waiting[0].waitingUntil!;
+    // The cool-down starts when the client has read the 529, so it ends at least 1 s after the 529 arrived.
+    expect(until).toBeGreaterThanOrEqual(overloaded.startedAt + 1000);
+    expect(waiting.every((event) => event.waitingUntil === until && event.timestamp < until)).toBe(true);
+    // Nothing went out during the cool-down (the first 200 ms are left for requests already on their way).
+    const during = api.requests.filter((entry) => entry.startedAt > until - 800 && entry.startedAt < until);
+    expect(during).toEqual([]);
+    expect(api.requests.filter((entry) => entry.startedAt >= until).length).toBeGreaterThan(0);
+  });
+});
+
+describe('faults on small files (the fault-rate benchmark mix)', () => {
+  it.each(['reset', 'stall'] as const)('retries a small file whose only content request breaks mid-body (%s), and completes it', async (kind) => {
+    const api = await origin();
+    const files = addFiles(api, `small_${kind}`, 1, 64 * KiB);
+    api.injectFault({ kind, afterBytes: 32 * KiB });
+    const rig = await openRig(api, { readTimeoutMs: 500, requestsPerMinute: 60_000 });
+
+    // A hang here is the failure: the broken body must end the attempt, not leave it waiting forever.
+    expectAllDone(await within(10_000, `the download after a ${kind}`, rig.download([...files.keys()])), files);
+
+    expect(api.contentRequests().map((entry) => entry.fault ?? 'ok')).toEqual([kind, 'ok']);
+    expect(rig.events.filter((event) => event.type === 'retry')).toHaveLength(1);
+  });
+});
+
+describe('timeouts', () => {
+  it('retries a stalled body and a hung request after the read timeout, without cooling the endpoint down or leaking a slot', async () => {
+    const api = await origin();
+    const files = addFiles(api, 'stalled', 2, 2 * MiB);
+    api.injectFault({ kind: 'stall', afterBytes: 100 * KiB }, segmentRequests);
+    api.injectFault({ kind: 'hang' }, segmentRequests);
+    // A real cool-down (30 s): were a timeout taken for an overload, the files would wait out 30 s and the test time out.
+    const rig = await openRig(api, { readTimeoutMs: 300, requestsPerMinute: 60_000, cooldown: { initialMs: 30_000, maxMs: 600_000 }, engine: { connections: 2, minSplitBytes: 512 * KiB } });
+
+    expectAllDone(await rig.download([...files.keys()]), files);
+
+    expect(api.requests.filter((entry) => entry.fault === 'stall' || entry.fault === 'hang').map((entry) => entry.aborted)).toEqual([true, true]);
+    const retries = rig.events.filter((event) => event.type === 'retry');
+    expect(retries.length).toBeGreaterThanOrEqual(2);
+    const stats = rig.service.http.stats();
+    expect(stats.endpoints.find((e) => e.endpoint === api.url)).toMatchObject({ inUse: 0, coolingUntil: null, consecutiveOverloads: 0 });
+    expect(stats.byStatus.error).toBe(1);
+  });
+});
