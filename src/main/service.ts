@@ -53,6 +53,8 @@ export interface ServiceOptions {
   logs?: boolean;
   /** The network preset the timeouts came from (shown in Settings). */
   preset?: 'lan' | 'cloud' | 'cross-border';
+  /** Rebuild a lost catalog from the manifests on open (default true; `filehaul reindex` does it itself). */
+  rebuildLostCatalog?: boolean;
 }
 
 export const DEFAULT_SERVICE_OPTIONS: Omit<ServiceOptions, 'dataDir' | 'apiKey'> = {
@@ -135,7 +137,7 @@ export class FilehaulService {
     const service = new FilehaulService(options, layout, db, encryption && { recipient: encryption.recipient, identity: encryption.identity });
     // A catalog that is gone while manifests remain was lost, not never made: rebuild it before anything else,
     // so no archived file is downloaded again and no manifest is rewritten without the files it lists.
-    if (!catalogExisted && (await hasManifests(layout.metaDir))) {
+    if (!catalogExisted && options.rebuildLostCatalog !== false && (await hasManifests(layout.metaDir))) {
       const report = await reindex(db, layout);
       service.#logger?.warn({ entries: report.entries, months: report.months.length, missing_files: report.missingFiles.length }, 'catalog was missing: rebuilt from the manifests');
     }

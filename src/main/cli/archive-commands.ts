@@ -217,12 +217,13 @@ async function plaintextHasher(keyFile: string | undefined, dataDir: string): Pr
 export async function runReindex(args: readonly string[], io: CommandIo): Promise<number> {
   const values = parse(args, BASE_OPTIONS);
   if (values.help) return help(io, REINDEX_HELP);
+  // The rebuild is this command's whole job: the service must not do it by itself on open first.
   return withCatalog(values, async (service) => {
     const report = await reindex(service.db, service.layout);
     if (values.json) return json(io, report);
     writeReindexReport(io, report);
     return 0;
-  });
+  }, { rebuildLostCatalog: false });
 }
 
 function writeVerifyReport(io: CommandIo, report: VerifyReport): void {
@@ -272,10 +273,10 @@ function entryJson(entry: ArchiveEntry): Record<string, unknown> {
   return { month: entry.month, ...toManifestFile(entry) };
 }
 
-async function withCatalog(values: BaseValues, run: (service: FilehaulService) => Promise<number>): Promise<number> {
+async function withCatalog(values: BaseValues, run: (service: FilehaulService) => Promise<number>, extra: { rebuildLostCatalog?: boolean } = {}): Promise<number> {
   // The archive commands never talk to the API, so the service holds no key.
   const options = serviceOptions({ dir: values.dir, config: values.config, json: values.json, help: values.help });
-  const service = await FilehaulService.open({ ...options, apiKey: null });
+  const service = await FilehaulService.open({ ...options, apiKey: null, ...extra });
   try {
     return await run(service);
   } finally {
