@@ -81,6 +81,8 @@ export class DownloadRun {
   #requestCount = 0;
   #steals = 0;
   #restartsThisRun = 0;
+  /** The content URL, asked of the source once: progress ticks only need it to look up the endpoint's allowance. */
+  #contentUrl: string | null = null;
   /** Why and until when the download is held back (rate limit, Retry-After, cool-down); null while it flows. */
   #waiting: { reason: string; until: number | null } | null = null;
   readonly #waitListener = (wait: { reason: string; until: number | null } | null) => {
@@ -439,7 +441,7 @@ export class DownloadRun {
       segments: this.#segments.map((segment) => ({ start: segment.start, end: segment.end, offset: segment.written, active: segment.streaming })),
       waitingUntil: this.#waiting?.until ?? null,
       waitReason: this.#waiting?.reason ?? null,
-      allowedConnections: this.#deps.allowance ? Math.min(this.#settings.connections, this.#deps.allowance(this.#source.contentRequest().url)) : null,
+      allowedConnections: this.#deps.allowance ? Math.min(this.#settings.connections, this.#deps.allowance((this.#contentUrl ??= this.#source.contentRequest().url))) : null,
     });
   }
 
