@@ -32,7 +32,7 @@ describe('generateIdentity / recipientOf', () => {
       const error = await failure(recipientOf(bad));
       expect(error.message).toBe('Not a valid age X25519 identity (expected AGE-SECRET-KEY-1…)');
       expect(error.cause).toBeUndefined();
-      expect(() => checkedIdentity(bad)).toThrow(/Not a valid age X25519 identity/);
+      await expect(checkedIdentity(bad)).rejects.toThrow(/Not a valid age X25519 identity/);
     }
   });
 });

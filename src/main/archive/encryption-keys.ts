@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Decrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
+import { ageLibrary } from './age-library.ts';
 import { fsyncDirectory } from './place.ts';
 
 /** Where the command line keeps the identity of a data directory unless --key-file says otherwise. */
@@ -26,12 +26,13 @@ export function defaultKeyFilePath(dataDir: string): string {
  * and most distributions ship) cannot read hybrid files, and the archive must open with the standard tool.
  */
 export async function generateIdentity(): Promise<string> {
-  return generateX25519Identity();
+  return (await ageLibrary()).generateX25519Identity();
 }
 
 /** The recipient (age1…) of an X25519 identity; throws a message that never quotes the identity. */
 export async function recipientOf(identity: string): Promise<string> {
-  const checked = checkedIdentity(identity);
+  const checked = await checkedIdentity(identity);
+  const { identityToRecipient } = await ageLibrary();
   try {
     return await identityToRecipient(checked);
   } catch {
@@ -43,9 +44,10 @@ export async function recipientOf(identity: string): Promise<string> {
  * The identity, trimmed, once age accepts it as an X25519 secret key. The library's own errors are dropped, not
  * wrapped: its bech32 decoder quotes the whole input ("Invalid checksum in AGE-SECRET-KEY-1…"), which is the key.
  */
-export function checkedIdentity(identity: string): string {
+export async function checkedIdentity(identity: string): Promise<string> {
   const trimmed = typeof identity === 'string' ? identity.trim() : '';
   if (!trimmed.startsWith('AGE-SECRET-KEY-1')) throw invalidIdentity();
+  const { Decrypter } = await ageLibrary();
   try {
     new Decrypter().addIdentity(trimmed);
   } catch {
@@ -124,7 +126,7 @@ export async function readIdentityFile(keyFilePath: string): Promise<{ identity:
     throw new Error(`The key file ${keyFilePath} must hold exactly one age identity (AGE-SECRET-KEY-1…), found ${lines.length} non-comment lines`);
   }
   try {
-    const identity = checkedIdentity(lines[0]);
+    const identity = await checkedIdentity(lines[0]);
     return { identity, recipient: await recipientOf(identity) };
   } catch {
     throw new Error(`The key file ${keyFilePath} does not hold a valid age X25519 identity (AGE-SECRET-KEY-1…)`);

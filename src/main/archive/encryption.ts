@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { link, lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Decrypter, Encrypter } from 'age-encryption';
+import { ageLibrary } from './age-library.ts';
 import { checkedIdentity } from './encryption-keys.ts';
 import { fsyncDirectory } from './place.ts';
 
@@ -52,6 +52,7 @@ const ARMOR_MAGIC = new TextEncoder().encode('-----BEGIN AGE ENCRYPTED FILE-----
  * never holds a partial file. Memory stays at a few 64 KiB pieces whatever the file size.
  */
 export async function encryptFile(sourcePath: string, destPath: string, recipient: string, options: WriteOptions = {}): Promise<EncryptResult> {
+  const { Encrypter } = await ageLibrary();
   const encrypter = new Encrypter();
   // The recipient is public, so the library's message (which may quote it) is safe to pass on.
   encrypter.addRecipient(recipient);
@@ -77,8 +78,9 @@ export async function encryptFile(sourcePath: string, destPath: string, recipien
  * error (decryptFile and plaintextSha256 do exactly that).
  */
 export async function* decryptToStream(sourcePath: string, identity: string, signal?: AbortSignal): AsyncGenerator<Uint8Array, void, undefined> {
+  const { Decrypter } = await ageLibrary();
   const decrypter = new Decrypter();
-  decrypter.addIdentity(checkedIdentity(identity));
+  decrypter.addIdentity(await checkedIdentity(identity));
   const source = await open(sourcePath, 'r');
   try {
     const first = await readPiece(source);

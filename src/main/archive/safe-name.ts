@@ -26,7 +26,8 @@ const COMPRESSION_EXT = /^\.(?:gz|bz2|xz|zst|lz|lz4|lzma|lzo|br|z|sz)$/iu;
 const INNER_EXT = /^\.[A-Za-z0-9]{1,8}$/u;
 
 const encoder = new TextEncoder();
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// Made on first use: building a segmenter loads ICU's break rules, ~20 ms that most runs never need.
+let graphemes: Intl.Segmenter | null = null;
 
 /** Size of a string as the file system will store it. */
 export function utf8Length(text: string): number {
@@ -144,6 +145,7 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   if (utf8Length(text) <= maxBytes) return text;
   let out = '';
   let used = 0;
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   for (const { segment } of graphemes.segment(text)) {
     const size = utf8Length(segment);
     if (used + size > maxBytes) break;
