@@ -15,13 +15,14 @@ export async function finalizeDownload(
 ): Promise<{ finalPath: string; sha256: string }> {
   const gap = segments.find((segment) => segment.written < segment.end);
   if (gap) throw new FatalError(`internal error: bytes ${gap.written}-${gap.end - 1} were never written`);
-  await part.sync();
   const size = await part.size();
   if (record.sizeBytes !== null && size !== record.sizeBytes) {
     throw new FatalError(`the downloaded file has ${size} bytes but the source announced ${record.sizeBytes}`);
   }
   record.sizeBytes = size;
-  const sha256 = await sha256File(part.path);
+  // The sync waits on the disk and the hash on the CPU, and nothing writes the file any more: run them side by side.
+  // Both must finish before the file is placed, so the archive still only ever receives durable, hashed bytes.
+  const [, sha256] = await Promise.all([part.sync(), sha256File(part.path)]);
   record.sha256 = sha256;
   const finalPath = await archive.place(record, part.path);
   return { finalPath, sha256 };
