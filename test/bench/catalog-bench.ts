@@ -1,4 +1,4 @@
-// Catalog benchmark (not part of npm test): 1,000,000 generated archive entries over 60 months; month listing, paging and search latency.
+// Catalog benchmark (not part of npm test; `npm run bench` runs it too): 1,000,000 generated archive entries over 60 months; month listing, paging and search latency.
 // Run: node test/bench/catalog-bench.ts [--rows N] [--runs N] [--keep]
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';

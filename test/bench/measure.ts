@@ -42,6 +42,12 @@ export interface RunResult {
 // Process groups of the tools now running, so an interrupted bench can end them (they are detached from our group).
 const running = new Set<number>();
 
+/** Registers a detached child's process group so an interrupted bench ends it too; call the returned function once it exited. */
+export function trackProcessGroup(pgid: number): () => void {
+  running.add(pgid);
+  return () => running.delete(pgid);
+}
+
 /** Kills every tool still running (on SIGINT/SIGTERM of the bench). */
 export function killRunning(): void {
   for (const pgid of running) {

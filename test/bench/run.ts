@@ -1,33 +1,44 @@
-// `npm run bench`: filehaul vs aria2c (and curl) against a private nginx; prints a summary, writes docs/benchmarks.md.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// `npm run bench`: every benchmark of the project in one go (transfers vs aria2c and curl, resume waste, traffic control, catalog, renderer, soak); prints a summary, writes docs/benchmarks.md.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { environment } from './environment.ts';
 import { MiB, writeRandomFile } from './files.ts';
-import { killRunning, rssMethod } from './measure.ts';
+import { killRunning, medianOrNull, rssMethod } from './measure.ts';
 import { LIMIT_RATE_BYTES, startNginx, type Nginx } from './nginx.ts';
 import { REPO_ROOT, type Tool } from './peers.ts';
-import { markdownReport, stdoutSummary, type ReportMeta } from './report.ts';
-import { runScenario, type Scenario, type ScenarioId, type ScenarioResult } from './scenarios.ts';
-import { runTrafficScenario, trafficScenarios, type TrafficResult, type TrafficScenarioId } from './traffic-bench.ts';
+import { allFailures, markdownReport, PARTS, stdoutSummary, type BenchResults, type PartId, type ReportMeta } from './report.ts';
+import { runResumeWaste, type ResumeTool } from './resume-waste.ts';
+import { runScenario, type Scenario } from './scenarios.ts';
+import { runTrafficScenario, trafficScenarios, type TrafficResult, type TrafficScenario } from './traffic-bench.ts';
 
 const USAGE =
-  'usage: npm run bench -- [--quick] [--only throttled|loopback|small-files|fault-rate] [--reps N] [--tools filehaul,aria2c,curl] [--keep]\n' +
-  '  small-files and fault-rate run in process against the test origin (no nginx needed); --only fault-rate also runs\n' +
-  '  small-files, the fault-free run its time is compared with. --tools applies to throttled and loopback only.';
-const ONLY: readonly string[] = ['throttled', 'loopback', 'small-files', 'fault-rate'];
+  'usage: npm run bench -- [--quick] [--only PART[,PART…]] [--reps N] [--tools filehaul,aria2c,curl] [--soak-files N] [--catalog-rows N] [--out FILE] [--keep]\n' +
+  `  PART: ${PARTS.join(', ')}\n` +
+  '  fault-rate also runs small-files (its figure is a ratio to it). --tools applies to throttled, loopback and resume-waste.\n' +
+  '  A run of every part without --quick writes docs/benchmarks.md; --only and --quick write test-results/benchmarks.md unless --out says.';
 
 interface Options {
   quick: boolean;
-  only: ScenarioId | TrafficScenarioId | null;
+  /** The parts to run; null = all. */
+  only: Set<PartId> | null;
   reps: number;
   tools: Tool[];
+  soakFiles: number;
+  catalogRows: number;
+  out: string | null;
   /** Keep the temp dir (logs, nginx access log, tool output; not the downloads) for debugging. */
   keep: boolean;
 }
 
+function positive(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} takes a positive integer\n${USAGE}`);
+  return n;
+}
+
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, only: null, reps: 0, tools: ['filehaul', 'aria2c', 'curl'], keep: false };
+  const o: Options = { quick: false, only: null, reps: 0, tools: ['filehaul', 'aria2c', 'curl'], soakFiles: 0, catalogRows: 0, out: null, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -38,13 +49,15 @@ function parseArgs(argv: string[]): Options {
     if (a === '--quick') o.quick = true;
     else if (a === '--keep') o.keep = true;
     else if (a === '--only') {
-      const v = value();
-      if (!ONLY.includes(v)) throw new Error(`--only takes one of ${ONLY.join(', ')}\n${USAGE}`);
-      o.only = v as Options['only'];
-    } else if (a === '--reps') {
-      o.reps = Number(value());
-      if (!Number.isInteger(o.reps) || o.reps < 1) throw new Error(`--reps takes a positive integer\n${USAGE}`);
-    } else if (a === '--tools') {
+      const list = value().split(',');
+      const unknown = list.filter((p) => !(PARTS as readonly string[]).includes(p));
+      if (unknown.length) throw new Error(`--only: unknown part ${unknown.join(', ')}; one of ${PARTS.join(', ')}\n${USAGE}`);
+      o.only = new Set(list as PartId[]);
+    } else if (a === '--reps') o.reps = positive(a, value());
+    else if (a === '--soak-files') o.soakFiles = positive(a, value());
+    else if (a === '--catalog-rows') o.catalogRows = positive(a, value());
+    else if (a === '--out') o.out = path.resolve(value());
+    else if (a === '--tools') {
       const list = value().split(',');
       if (list.some((t) => !['filehaul', 'aria2c', 'curl'].includes(t))) throw new Error(`unknown tool in --tools\n${USAGE}`);
       o.tools = list as Tool[];
@@ -53,93 +66,53 @@ function parseArgs(argv: string[]): Options {
       process.exit(0);
     } else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
+  // The fault-rate figure is a ratio to the fault-free run, so that one always runs with it.
+  if (o.only?.has('fault-rate')) o.only.add('small-files');
   if (o.reps === 0) o.reps = o.quick ? 1 : 3;
+  // 500 files keep the default soak to ~3 minutes; --soak-files 2000 is the full one (~11 min alone).
+  if (o.soakFiles === 0) o.soakFiles = o.quick ? 100 : 500;
+  if (o.catalogRows === 0) o.catalogRows = o.quick ? 100_000 : 1_000_000;
   return o;
 }
 
-function firstLine(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0].trim();
-  } catch (e) {
-    // nginx -v prints to stderr
-    const err = e as { stderr?: string };
-    return String(err.stderr ?? '').split('\n')[0].trim() || 'n/a';
-  }
-}
+/** Fault-rate runs stop repeating once the part has taken this long: a run far over its target says enough, and the whole bench stays near 15 min. */
+const FAULT_RATE_BUDGET_S = 180;
 
-/** File system type of the mount holding `dir` (downloads are written there, so it matters for the loopback case). */
-function fsType(dir: string): string {
-  try {
-    let best = { mount: '', type: 'unknown' };
-    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
-      const [, mount, type] = line.split(' ');
-      if (mount && type && (dir === mount || dir.startsWith(mount.endsWith('/') ? mount : mount + '/')) && mount.length >= best.mount.length)
-        best = { mount, type };
+/** Runs the traffic scenarios; fault-rate one run at a time so it can stop at its budget. */
+async function runTraffic(o: Options, want: (p: PartId) => boolean, log: (m: string) => void): Promise<TrafficResult[]> {
+  const out: TrafficResult[] = [];
+  for (const s of trafficScenarios(o.quick).filter((t) => want(t.id))) {
+    log(`\n${s.title} (${o.reps} run(s), in process)`);
+    if (s.id !== 'fault-rate') {
+      out.push(await runTrafficScenario(s, o.reps, log));
+      continue;
     }
-    return `${best.type} mounted at ${best.mount}`;
-  } catch {
-    return 'unknown';
+    out.push(await budgeted(s, o.reps, log));
   }
+  return out;
 }
 
-function environment(): string[] {
-  // nginx -v prints to stderr and exits 0.
-  const v = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
-  const nginxV = `${v.stderr ?? ''}${v.stdout ?? ''}`.trim() || 'nginx n/a';
-  const cpu = os.cpus();
-  return [
-    `Node ${process.version}, ${nginxV.replace(/^nginx version: /u, '')}, ${firstLine('aria2c', ['--version'])}, ${firstLine('curl', ['--version']).split(' (')[0]}`,
-    `${cpu[0]?.model.trim() ?? 'unknown CPU'} × ${cpu.length}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Linux ${os.release()}`,
-    `temp dir (sources and downloads): ${os.tmpdir()} (${fsType(os.tmpdir())}); set TMPDIR to move it, e.g. TMPDIR=/dev/shm to take the disk out`,
-    `peak RSS: ${rssMethod === 'time' ? '`/usr/bin/time -f %M`' : 'polled VmHWM of the direct child (a lower bound; /usr/bin/time missing)'}`,
-  ];
-}
-
-function scenarios(o: Options, root: string, ngx: Nginx, log: (m: string) => void): Scenario[] {
-  const list: Scenario[] = [];
-  const make = (dir: string, name: string, size: number) => {
-    const t0 = performance.now();
-    mkdirSync(path.join(root, dir), { recursive: true });
-    const sha256 = writeRandomFile(path.join(root, dir, name), size);
-    log(`wrote /${dir}/${name} (${size / MiB} MiB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    return sha256;
-  };
-  if (o.only === null || o.only === 'throttled') {
-    const size = (o.quick ? 64 : 256) * MiB;
-    const name = `file${size / MiB}`;
-    list.push({
-      id: 'throttled',
-      title: `1. Throttled: ${size / MiB} MiB, 10 connections at 2 MiB/s each`,
-      urlPath: `/throttled/${name}`,
-      port: ngx.throttledPort,
-      size,
-      sha256: make('throttled', name, size),
-      connections: 10,
-      tools: o.tools.filter((t) => t !== 'curl'),
-      idealBytesPerSec: 10 * LIMIT_RATE_BYTES,
-    });
+async function budgeted(s: TrafficScenario, reps: number, log: (m: string) => void): Promise<TrafficResult> {
+  const started = performance.now();
+  const results: TrafficResult[] = [];
+  for (let rep = 1; rep <= reps; rep++) {
+    const one = await runTrafficScenario(s, 1, log);
+    results.push({ ...one, runs: [{ ...one.runs[0], rep }] });
+    const elapsed = (performance.now() - started) / 1000;
+    if (one.runs[0].failures[0]?.startsWith('stuck:')) break;
+    if (rep < reps && elapsed > FAULT_RATE_BUDGET_S) {
+      log(`  fault-rate: ${rep} run(s) took ${elapsed.toFixed(0)} s, over the part's ${FAULT_RATE_BUDGET_S} s budget; not repeating`);
+      break;
+    }
   }
-  if (o.only === null || o.only === 'loopback') {
-    const size = (o.quick ? 256 : 1024) * MiB;
-    const name = size >= 1024 * MiB ? `file${size / (1024 * MiB)}g` : `file${size / MiB}`;
-    list.push({
-      id: 'loopback',
-      title: `2. Unthrottled loopback: ${size >= 1024 * MiB ? `${size / (1024 * MiB)} GiB` : `${size / MiB} MiB`}, 16 connections (curl: 1)`,
-      urlPath: `/files/${name}`,
-      port: ngx.loopbackPort,
-      size,
-      sha256: make('files', name, size),
-      connections: 16,
-      tools: o.tools,
-      idealBytesPerSec: null,
-    });
-  }
-  return list;
+  const runs = results.flatMap((r) => r.runs);
+  return { ...results[0], runs, seconds: medianOrNull(runs.filter((run) => run.identical === s.files).map((run) => run.seconds)) };
 }
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const o = parseArgs(argv);
+  const want = (p: PartId) => o.only === null || o.only.has(p);
   const log = (m: string) => console.log(m);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'filehaul-bench-'));
   let ngx: Nginx | null = null;
@@ -156,41 +129,137 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  const results: BenchResults = { transfer: [], resume: null, traffic: [], catalog: null, renderer: null, soak: null, parts: {} };
+  // Each part is timed, and one that throws is reported without stopping the others. A part may return why it was skipped.
+  const part = async (id: PartId, fn: () => Promise<string | void>) => {
+    if (!want(id)) return;
+    const t0 = performance.now();
+    log(`\n=== ${id} ===`);
+    try {
+      const skipped = await fn();
+      results.parts[id] = { seconds: (performance.now() - t0) / 1000, error: null, skipped: skipped ?? null };
+      if (skipped) log(`${id}: skipped: ${skipped}`);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      results.parts[id] = { seconds: (performance.now() - t0) / 1000, error: message, skipped: null };
+      log(`${id}: FAILED: ${message}`);
+    }
+  };
+
   try {
-    const results: ScenarioResult[] = [];
-    if (o.only === null || o.only === 'throttled' || o.only === 'loopback') {
-      const root = path.join(tmp, 'www');
-      const work = path.join(tmp, 'work');
-      mkdirSync(root, { recursive: true });
-      mkdirSync(work, { recursive: true });
-      ngx = await startNginx(path.join(tmp, 'nginx'), root);
-      log(`nginx: throttled on 127.0.0.1:${ngx.throttledPort}, loopback on 127.0.0.1:${ngx.loopbackPort}; temp ${tmp}`);
-      for (const s of scenarios(o, root, ngx, log)) {
-        log(`\n${s.title} (${o.reps} run(s) per tool)`);
-        results.push(await runScenario(ngx, s, o.reps, work, log));
+    const root = path.join(tmp, 'www');
+    const work = path.join(tmp, 'work');
+    mkdirSync(work, { recursive: true });
+    const sources = new Map<string, string>();
+    // Written once, used by every part that needs it (throttled and resume-waste share the throttled file).
+    const source = (dir: string, size: number) => {
+      const name = size >= 1024 * MiB ? `file${size / (1024 * MiB)}g` : `file${size / MiB}`;
+      const key = `${dir}/${name}`;
+      if (!sources.has(key)) {
+        const t0 = performance.now();
+        mkdirSync(path.join(root, dir), { recursive: true });
+        sources.set(key, writeRandomFile(path.join(root, dir, name), size));
+        log(`wrote /${key} (${size / MiB} MiB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       }
-      await ngx.stop();
+      return { urlPath: `/${key}`, sha256: sources.get(key)! };
+    };
+    const nginx = async () => {
+      if (!ngx) {
+        ngx = await startNginx(path.join(tmp, 'nginx'), root);
+        log(`nginx: throttled on 127.0.0.1:${ngx.throttledPort}, loopback on 127.0.0.1:${ngx.loopbackPort}; temp ${tmp}`);
+      }
+      return ngx;
+    };
+    const throttledSize = (o.quick ? 64 : 256) * MiB;
+
+    await part('throttled', async () => {
+      const n = await nginx();
+      const s: Scenario = {
+        id: 'throttled',
+        title: `Throttled: ${throttledSize / MiB} MiB, 10 connections at 2 MiB/s each`,
+        ...source('throttled', throttledSize),
+        port: n.throttledPort,
+        size: throttledSize,
+        connections: 10,
+        tools: o.tools.filter((t) => t !== 'curl'),
+        idealBytesPerSec: 10 * LIMIT_RATE_BYTES,
+      };
+      log(`${s.title} (${o.reps} run(s) per tool)`);
+      results.transfer.push(await runScenario(n, s, o.reps, work, log));
+    });
+    await part('loopback', async () => {
+      const n = await nginx();
+      const size = (o.quick ? 256 : 1024) * MiB;
+      const s: Scenario = {
+        id: 'loopback',
+        title: `Unthrottled loopback: ${size >= 1024 * MiB ? `${size / (1024 * MiB)} GiB` : `${size / MiB} MiB`}, 16 connections (curl: 1)`,
+        ...source('files', size),
+        port: n.loopbackPort,
+        size,
+        connections: 16,
+        tools: o.tools,
+        idealBytesPerSec: null,
+      };
+      log(`${s.title} (${o.reps} run(s) per tool)`);
+      results.transfer.push(await runScenario(n, s, o.reps, work, log));
+    });
+    await part('resume-waste', async () => {
+      const tools = o.tools.filter((t): t is ResumeTool => t === 'filehaul' || t === 'aria2c');
+      if (!tools.length) return '--tools names neither filehaul nor aria2c';
+      const n = await nginx();
+      // 4 connections (8 MiB/s): the file takes ~32 s (8 s with --quick), so a kill's bound of ≤ 1 s of transfer is ~3% of it.
+      const connections = 4;
+      const s = { ...source('throttled', throttledSize), port: n.throttledPort, size: throttledSize, connections, killAt: [0.3, 0.6], idealBytesPerSec: connections * LIMIT_RATE_BYTES, tools };
+      log(`Resume waste: ${throttledSize / MiB} MiB, ${connections} connections at 2 MiB/s, SIGKILL at 30% and 60% (${o.reps} run(s) per tool)`);
+      results.resume = await runResumeWaste(n, s, o.reps, work, log);
+    });
+    if (ngx) {
+      await (ngx as Nginx).stop();
       ngx = null;
     }
+    rmSync(root, { recursive: true, force: true });
 
-    // The fault-rate figure is a ratio to the fault-free run, so that one always runs first.
-    const traffic: TrafficResult[] = [];
-    if (o.only === null || o.only === 'small-files' || o.only === 'fault-rate') {
-      for (const s of trafficScenarios(o.quick).filter((t) => o.only !== 'small-files' || t.id === 'small-files')) {
-        log(`\n${s.title} (${o.reps} run(s), in process)`);
-        traffic.push(await runTrafficScenario(s, o.reps, log));
+    // small-files and fault-rate come out of one call (fault-rate needs the small-files figure); the time is split by what each took.
+    if (want('small-files') || want('fault-rate')) {
+      log(`\n=== ${['small-files', 'fault-rate'].filter((p) => want(p as PartId)).join(', ')} ===`);
+      const t0 = performance.now();
+      try {
+        results.traffic = await runTraffic(o, want, log);
+        for (const t of results.traffic) results.parts[t.scenario.id] = { seconds: t.runs.reduce((sum, run) => sum + run.seconds, 0), error: null, skipped: null };
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        for (const id of ['small-files', 'fault-rate'] as const) if (want(id)) results.parts[id] ??= { seconds: (performance.now() - t0) / 1000, error: message, skipped: null };
+        log(`traffic: FAILED: ${message}`);
       }
     }
 
-    const meta: ReportMeta = { date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', environment: environment(), reps: o.reps, argv, rssMethod };
-    const docs = path.join(REPO_ROOT, 'docs');
-    mkdirSync(docs, { recursive: true });
-    writeFileSync(path.join(docs, 'benchmarks.md'), markdownReport(results, traffic, meta));
-    log(`\n${stdoutSummary(results, traffic, meta)}\n\nwrote docs/benchmarks.md`);
+    const catalogRuns = o.quick ? 50 : 200;
+    await part('catalog', async () => {
+      const { runCatalogBench } = await import('./catalog-bench.ts');
+      log(`Catalog: ${o.catalogRows.toLocaleString('en-US')} entries, ${catalogRuns} runs per query`);
+      results.catalog = await runCatalogBench({ rows: o.catalogRows, runs: catalogRuns, log });
+    });
+    await part('renderer', async () => {
+      // Loaded only here: it pulls in vite and playwright-core.
+      const renderer = await import('./renderer-bench.ts');
+      const missing = renderer.chromiumMissing();
+      if (missing) return missing;
+      log('Renderer: building the UI and measuring it in Chromium');
+      results.renderer = await renderer.runRendererBench({ seconds: o.quick ? 3 : 5 });
+    });
+    await part('soak', async () => {
+      const { runSoak } = await import('./soak.ts');
+      results.soak = await runSoak({ files: o.soakFiles, log });
+    });
 
-    const failed = results.flatMap((r) => r.tools.flatMap((t) => t.runs.filter((x) => !x.ok)));
-    const trafficFailed = traffic.flatMap((t) => t.runs.filter((run) => run.failures.length > 0));
-    return failed.length + trafficFailed.length ? 1 : 0;
+    const meta: ReportMeta = { date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC', environment: environment(), reps: o.reps, argv, rssMethod, catalogRuns, quick: o.quick };
+    // Only a full run replaces the document: a partial or quick one would drop or shrink the other parts' figures.
+    const full = o.only === null && !o.quick;
+    const file = o.out ?? (full ? path.join(REPO_ROOT, 'docs', 'benchmarks.md') : path.join(REPO_ROOT, 'test-results', 'benchmarks.md'));
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, markdownReport(results, meta));
+    log(`\n${stdoutSummary(results, meta)}\n\nwrote ${path.relative(REPO_ROOT, file) || file}`);
+    return allFailures(results).length ? 1 : 0;
   } finally {
     await cleanup();
   }
