@@ -2,6 +2,7 @@
 import type { DownloadView, Events } from '../shared/contract.ts';
 import type { DownloadRecord } from '../shared/model.ts';
 import type { DownloadEvent } from './engine/events.ts';
+import { SPACE_WAIT_PREFIX } from './engine/storage-watch.ts';
 import type { FilehaulService } from './service.ts';
 import { displayUrl } from './sources/url.ts';
 
@@ -38,10 +39,15 @@ export class DownloadsController {
     this.#timer.unref();
   }
 
-  /** Downloads that were queued or running when the process last stopped go on by themselves: the queue survives restarts. */
+  /**
+   * Downloads that were queued or running when the process last stopped go on by themselves: the queue survives
+   * restarts. So do ones that were waiting for disk space (paused by the disk, not the user): they run, and if the
+   * disk is still full they pause and wait again, rather than keep a "resumes by itself" note nothing acts on.
+   */
   resumeInterrupted(): void {
     for (const { record } of this.#service.status()) {
-      if (record.state === 'queued' || record.state === 'downloading' || record.state === 'verifying') this.#start(record);
+      const waitedForSpace = record.state === 'paused' && (record.error ?? '').startsWith(SPACE_WAIT_PREFIX);
+      if (record.state === 'queued' || record.state === 'downloading' || record.state === 'verifying' || waitedForSpace) this.#start(record);
     }
   }
 
@@ -66,6 +72,8 @@ export class DownloadsController {
 
   async resume(id: string): Promise<void> {
     if (this.#running.has(id)) {
+      // Paused for a full disk, it is still "running" (its download waits for space): Resume means try now.
+      if (this.#service.resumeWaitingForSpace(id)) return;
       // A download still winding down from a pause resumes once it has stopped; one that runs needs nothing.
       if (this.#records.get(id)?.state !== 'paused') return;
       await this.#whenStopped(id);
@@ -116,8 +124,9 @@ export class DownloadsController {
       state: record.state,
       error: record.error,
       bytesDownloaded: live && !done ? live.bytesDownloaded : fallbackBytes,
-      bytesPerSecond: live && this.#running.has(record.id) ? live.bytesPerSecond : 0,
-      connections: live && this.#running.has(record.id) ? live.connections : 0,
+      // A download waiting for disk space is still running (its download() waits), but it moves no bytes.
+      bytesPerSecond: live && this.#running.has(record.id) && record.state !== 'paused' ? live.bytesPerSecond : 0,
+      connections: live && this.#running.has(record.id) && record.state !== 'paused' ? live.connections : 0,
       retryCount: live?.retryCount ?? 0,
       waitingUntil: live?.waitingUntil ?? null,
       segments: live?.segments ?? [],

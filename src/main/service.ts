@@ -1,7 +1,7 @@
 // The Filehaul service: wires the engine, the catalog and the archive into one object the command line (and later the windows) drive.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { DownloadRecord } from '../shared/model.ts';
@@ -16,7 +16,8 @@ import { FatalError } from './engine/errors.ts';
 import type { DownloadEvent } from './engine/events.ts';
 import { createHttpClient } from './engine/http/client.ts';
 import { BandwidthLimiter } from './engine/traffic/bandwidth-limiter.ts';
-import { systemClock } from './engine/traffic/clock.ts';
+import { systemClock, type Clock } from './engine/traffic/clock.ts';
+import { StorageWatch, type FreeSpaceProbe } from './engine/storage-watch.ts';
 import { hashApiKey } from './engine/traffic/request-labels.ts';
 import { createTrafficClient } from './engine/traffic/traffic-client.ts';
 import type { TrafficClient } from './engine/traffic/traffic-types.ts';
@@ -55,6 +56,15 @@ export interface ServiceOptions {
   preset?: 'lan' | 'cloud' | 'cross-border';
   /** Rebuild a lost catalog from the manifests on open (default true; `filehaul reindex` does it itself). */
   rebuildLostCatalog?: boolean;
+  /**
+   * A download that fills the disk waits, paused, and goes on by itself once space returns (default true). false: it
+   * stays paused and its download() resolves at once with the storage message (`get --no-wait-for-space`).
+   */
+  waitForSpace?: boolean;
+  /** How the space watch measures and paces (tests inject a fake statfs and a hand-driven clock). */
+  spaceWatch?: { intervalMs?: number; freeBytes?: FreeSpaceProbe; clock?: Clock; marginBytes?: number };
+  /** How long finalize waits for another process's lock on the catalog before it gives up (default 2 minutes). */
+  catalogLockWaitMs?: number;
 }
 
 export const DEFAULT_SERVICE_OPTIONS: Omit<ServiceOptions, 'dataDir' | 'apiKey'> = {
@@ -91,6 +101,10 @@ export class FilehaulService {
   readonly #secrets = new Set<string>();
 
   readonly #manifests: ManifestWriter;
+  readonly #spaceWatch: StorageWatch;
+  /** download() calls not yet settled. */
+  readonly #downloads = new Set<Promise<DownloadOutcome>>();
+  #closing: Promise<void> | null = null;
 
   private constructor(options: ServiceOptions, layout: DataLayout, db: Database.Database, encryption: { recipient: string; identity: string } | null) {
     this.#options = options;
@@ -119,10 +133,15 @@ export class FilehaulService {
       return clean;
     };
     this.#manifests = new ManifestWriter(db, layout, { debounceMs: 2000, onError: (error, month) => logger?.error({ month, err: error.message }, 'manifest write failed') });
-    const archive = createArchivePort(layout, { db, manifests: this.#manifests, encryption });
+    const archive = createArchivePort(layout, { db, manifests: this.#manifests, encryption, lockWaitMs: options.catalogLockWaitMs });
     const allowance = (url: string) => this.#http.allowance(url);
     const releaseReserve = () => rm(reservePath(layout), { force: true });
-    this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive, redact, bandwidth: this.#bandwidth, allowance, releaseReserve }, options.engine);
+    const watchOptions = options.spaceWatch ?? {};
+    // The reserve was given up when the disk filled; it comes back before anything resumes (the margin leaves room for it).
+    // Measured at the data dir: tmp/ and raw/ must share its file system anyway (finished files are hard-linked).
+    this.#spaceWatch = new StorageWatch({ dir: layout.dataDir, ...watchOptions, beforeResume: () => keepReserve(layout) });
+    const storage = options.waitForSpace === false ? undefined : { watch: this.#spaceWatch, neededBytes: (record: DownloadRecord) => bytesStillToWrite(record, archive.partPath(record.id), encryption !== null) };
+    this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive, redact, bandwidth: this.#bandwidth, allowance, releaseReserve, storage }, options.engine);
     if (logger) this.#engine.onEvent((event) => logDownloadEvent(logger, event));
   }
 
@@ -195,7 +214,15 @@ export class FilehaulService {
   }
 
   /** Downloads one prepared file; refuses to run it twice at once (another process may hold it). */
-  async download(record: DownloadRecord, source: DownloadSource): Promise<DownloadOutcome> {
+  download(record: DownloadRecord, source: DownloadSource): Promise<DownloadOutcome> {
+    const run = this.#downloadLocked(record, source);
+    // close() waits for these, so what callers do with the outcome (read the catalog) happens before it closes.
+    this.#downloads.add(run);
+    void run.finally(() => this.#downloads.delete(run)).catch(() => {});
+    return run;
+  }
+
+  async #downloadLocked(record: DownloadRecord, source: DownloadSource): Promise<DownloadOutcome> {
     const lock = this.#lock(record.id);
     if (lock) return { state: 'failed', message: lock };
     try {
@@ -209,9 +236,19 @@ export class FilehaulService {
     this.#engine.pauseAll();
   }
 
-  /** Pauses one download, running or queued. */
+  /** Pauses one download, running, queued or waiting for disk space; a paused download is never resumed by itself. */
   pause(downloadId: string): void {
     this.#engine.pause(downloadId);
+  }
+
+  /** Whether a download is paused for a full disk and will go on by itself when space returns. */
+  isWaitingForSpace(downloadId: string): boolean {
+    return this.#engine.isWaitingForSpace(downloadId);
+  }
+
+  /** Tries a download that waits for disk space again now, without waiting for the next check; false if it was not waiting. */
+  resumeWaitingForSpace(downloadId: string): boolean {
+    return this.#engine.resumeNow(downloadId);
   }
 
   /** The source of a download the catalog knows (to resume or retry it); throws when a Files API key is missing. */
@@ -274,13 +311,41 @@ export class FilehaulService {
     this.#http.setRequestsPerMinute(withHeadroom(requestsPerMinute));
   }
 
-  async close(): Promise<void> {
-    this.#bandwidth.close(new DOMException('Filehaul is closing', 'AbortError'));
-    await this.#http.close();
+  /**
+   * Stops every download first (paused: bytes written are confirmed and recorded, as with Ctrl-C), then closes the
+   * network, the manifests and the catalog. Closing the catalog under running downloads used to fail them with "The
+   * database connection is not open" and lose their state. Never throws: a shutdown must always complete; a step
+   * that fails is logged. Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#closeOnce();
+    return this.#closing;
+  }
+
+  async #closeOnce(): Promise<void> {
+    const step = async (what: string, action: () => unknown) => {
+      try {
+        await action();
+      } catch (error) {
+        this.#logger?.error({ err: (error as Error).message }, `${what} failed while closing`);
+      }
+    };
+    await step('pausing downloads', async () => {
+      this.#engine.pauseAll();
+      // A pause settles within a confirm (an fsync and one catalog write); a stuck disk must not hold the shutdown forever.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), CLOSE_WAIT_MS)));
+      const stopped = this.#engine.idle().then(() => Promise.allSettled([...this.#downloads]));
+      const result = await Promise.race([stopped, timeout]).finally(() => clearTimeout(timer));
+      if (result === 'timeout') this.#logger?.warn({ waited_ms: CLOSE_WAIT_MS }, 'downloads did not stop in time; closing anyway');
+    });
+    this.#spaceWatch.close();
+    await step('stopping the speed cap', () => this.#bandwidth.close(new DOMException('Filehaul is closing', 'AbortError')));
+    await step('closing the network', () => this.#http.close());
     // Manifests still waiting out their debounce are written before the catalog closes.
-    await this.#manifests.close().catch((error: Error) => this.#logger?.error({ err: error.message }, 'manifest flush failed'));
-    closeCatalog(this.#db);
-    if (this.#logger) closeLogger(this.#logger);
+    await step('flushing the manifests', () => this.#manifests.close());
+    await step('closing the catalog', () => closeCatalog(this.#db));
+    if (this.#logger) await step('closing the log', () => closeLogger(this.#logger!));
   }
 
   /** A download record standing for a file the archive already holds (rebuilt from manifests), or undefined. */
@@ -385,6 +450,26 @@ function reservePath(layout: DataLayout): string {
 }
 
 const RESERVE_BYTES = 1024 * 1024;
+
+/** How long close() waits for paused downloads to record their state before closing the catalog anyway. */
+const CLOSE_WAIT_MS = 10_000;
+
+/**
+ * Disk space a download still needs before it is archived. The part file is sparse (its length is set up front, its
+ * blocks come as bytes land), so what remains is the length minus the blocks already allocated — bytes written but
+ * not yet confirmed are fetched again into blocks that already exist. Encryption writes a second, whole copy
+ * (tmp/<id>.age, about 16 bytes per 64 KiB more) before linking it into raw/; placing a plaintext file is a hard link.
+ */
+async function bytesStillToWrite(record: DownloadRecord, partPath: string, encrypted: boolean): Promise<number> {
+  const size = record.sizeBytes;
+  // Unknown length: nothing to measure against; the margin alone decides.
+  if (size === null) return 0;
+  const info = await stat(partPath).catch(() => null);
+  // blocks is 512-byte units on POSIX; where it is missing (Windows), count the file as not written at all.
+  const allocated = info && typeof info.blocks === 'number' && info.blocks > 0 ? info.blocks * 512 : 0;
+  const copy = encrypted ? size + Math.ceil(size / 65536) * 16 + 4096 : 0;
+  return Math.max(0, size - allocated) + copy;
+}
 
 async function keepReserve(layout: DataLayout): Promise<void> {
   const file = reservePath(layout);

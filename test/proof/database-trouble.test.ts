@@ -1,11 +1,13 @@
 // Database trouble: a locked, deleted or corrupted filehaul.db under the real command line — clear words, and nothing lost.
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeBytes, startOrigin, type Origin, type OriginFile } from '../fixtures/files-api-origin.ts';
 import { filesUnder, killLeftoverChildren, runCli, startCli, type CliResult } from '../integration/run-cli.ts';
-import { integrityCheck, MiB, tempDir } from './proof-helpers.ts';
+import type { DownloadEvent } from '../../src/main/engine/events.ts';
+import { DEFAULT_SERVICE_OPTIONS, FilehaulService } from '../../src/main/service.ts';
+import { catalogRows, integrityCheck, MiB, PROOF_KEY, tempDir } from './proof-helpers.ts';
 
 const KEY = 'sk-ant-proof-database';
 const ENV = { ANTHROPIC_API_KEY: KEY };
@@ -32,6 +34,53 @@ async function setup(files: OriginFile[], rate?: number): Promise<{ origin: Orig
 
 function file(id: string, seed: number, size = 1 * MiB): OriginFile {
   return { id, filename: `${id.slice(5)}.bin`, bytes: makeBytes(size, seed), createdAt: CREATED };
+}
+
+/**
+ * A service in this process whose catalog another connection locks (BEGIN IMMEDIATE) the moment a download starts
+ * verifying, exactly between its last byte and its commit; `unlock` ends that transaction.
+ */
+async function lockedAtFinalize(file: OriginFile, catalogLockWaitMs?: number) {
+  const origin = await startOrigin({ apiKey: PROOF_KEY, files: [file], bytesPerSecondPerConnection: 1024 * 1024 });
+  cleanups.push(() => origin.close());
+  const temp = tempDir('filehaul-db-');
+  cleanups.push(temp.remove);
+  const dataDir = path.join(temp.dir, 'data');
+  const service = await FilehaulService.open({
+    ...DEFAULT_SERVICE_OPTIONS,
+    dataDir,
+    apiBase: origin.url,
+    apiKey: PROOF_KEY,
+    logs: false,
+    requestsPerMinute: 600_000,
+    catalogLockWaitMs,
+    engine: { ...DEFAULT_SERVICE_OPTIONS.engine, connections: 4, confirmIntervalMs: 100, progressIntervalMs: 50 },
+  });
+  cleanups.push(() => service.close());
+  const db = path.join(dataDir, 'filehaul.db');
+  // Another process as far as SQLite is concerned: its own connection, its own lock.
+  const locker = new Database(db);
+  cleanups.push(() => void (locker.open && (locker.inTransaction && locker.exec('ROLLBACK'), locker.close())));
+  const events: DownloadEvent[] = [];
+  const lock = { at: 0, releasedAt: 0 };
+  const locked = new Promise<void>((resolve) => {
+    service.onEvent((event) => {
+      events.push(event);
+      if (event.type === 'state' && event.state === 'verifying' && lock.at === 0) {
+        // Synchronously, inside the event: the download cannot have reached its commit yet.
+        locker.exec('BEGIN IMMEDIATE');
+        lock.at = Date.now();
+        resolve();
+      }
+    });
+  });
+  const unlock = () => {
+    locker.exec('COMMIT');
+    lock.releasedAt = Date.now();
+  };
+  const [item] = service.prepare([file.id]);
+  if ('error' in item) throw new Error(item.error);
+  return { origin, dataDir, db, service, events, lock, locked, unlock, item };
 }
 
 function removeCatalog(db: string): void {
@@ -66,6 +115,52 @@ describe('database trouble', () => {
     expect(later.code, explain(later)).toBe(0);
     expect(readFileSync(path.join(dataDir, 'raw/2025-02', second.filename)).equals(second.bytes)).toBe(true);
     expect(await archived(dataDir)).toHaveLength(2);
+    expect(integrityCheck(db)).toBe('ok');
+  });
+
+  // Found while building issue 6: a catalog locked longer than busy_timeout (5 s) just as a download finished made its
+  // commit throw SQLITE_BUSY, and the finished, verified download failed. Now finalize waits for the lock without
+  // blocking and holds it until its commit; progress records that meet the lock are written with the next one.
+  it('a catalog locked by another process past busy_timeout while a download finalizes: it waits for the lock and records the file', async () => {
+    const big = file('file_011LockAtFinalize', 407, 2 * MiB);
+    const { dataDir, db, service, events, lock, locked, unlock, item } = await lockedAtFinalize(big);
+    const outcome = service.download(item.record, item.source);
+    await locked;
+    // Held well past busy_timeout (5 s), then let go, as a long reindex or another process's transaction would.
+    const released = new Promise<void>((resolve) => setTimeout(() => resolve(unlock()), 7000));
+    const result = await outcome;
+    await released;
+    expect(result.state, JSON.stringify(result)).toBe('done');
+    expect(lock.releasedAt - lock.at).toBeGreaterThan(5000);
+    const done = events.find((event) => event.type === 'done');
+    expect(done?.timestamp).toBeGreaterThanOrEqual(lock.releasedAt);
+    expect(events.filter((event) => event.type === 'error')).toEqual([]);
+    expect(readFileSync(path.join(dataDir, 'raw/2025-02', big.filename)).equals(big.bytes)).toBe(true);
+    expect(catalogRows(db)[0]).toMatchObject({ state: 'done', error: null, final_path: `raw/2025-02/${big.filename}` });
+    expect(integrityCheck(db)).toBe('ok');
+  });
+
+  it('a catalog that stays locked past the wait: the download says so plainly, archives nothing, and records the kept file once the lock goes', async () => {
+    const big = file('file_011LockGivesUp', 408, 1 * MiB);
+    const { origin, dataDir, db, service, events, locked, unlock, item } = await lockedAtFinalize(big, 1000);
+    const outcome = service.download(item.record, item.source);
+    await locked;
+    const result = await outcome;
+    expect(result.state).toBe('failed');
+    expect(result.state === 'failed' && result.message).toBe(`the catalog stayed locked by another process for 1 s, so the finished file ${big.filename} could not be recorded yet; it is kept, and the same command records it once the catalog is free`);
+    expect(events.filter((event) => event.type === 'done')).toEqual([]);
+    // Nothing entered the archive without its record; the verified part file is kept for the next run.
+    expect(await archived(dataDir)).toEqual([]);
+    expect(existsSync(path.join(dataDir, 'tmp', `${item.record.id}.part`))).toBe(true);
+
+    unlock();
+    const requests = origin.contentRequests(big.id).length;
+    const again = await service.download(item.record, item.source);
+    expect(again.state).toBe('done');
+    // Recorded from the kept part file: not one byte fetched again.
+    expect(origin.contentRequests(big.id)).toHaveLength(requests);
+    expect(readFileSync(path.join(dataDir, 'raw/2025-02', big.filename)).equals(big.bytes)).toBe(true);
+    expect(catalogRows(db)[0]).toMatchObject({ state: 'done', error: null });
     expect(integrityCheck(db)).toBe('ok');
   });
 

@@ -4,8 +4,10 @@ import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { DownloadRecord } from '../../shared/model.ts';
+import { StorageError } from '../engine/errors.ts';
 import type { ArchivePort } from '../engine/ports.ts';
 import { updateDownload } from '../store/downloads.ts';
+import { CatalogWriteHold } from '../store/write-hold.ts';
 import { encryptFile, plaintextSha256 } from './encryption.ts';
 import { archiveMonth, partFilePath, type DataLayout } from './layout.ts';
 import { archiveFinishedDownload, type ManifestWriter } from './manifest-writer.ts';
@@ -17,10 +19,18 @@ export interface ArchivePortOptions {
   manifests: ManifestWriter;
   /** Encrypt finished files to this age identity (its recipient is derived); null: store plaintext. */
   encryption: { recipient: string; identity: string } | null;
+  /** How long placing a finished file waits for another process's lock on the catalog (default 2 minutes). */
+  lockWaitMs?: number;
 }
+
+export const DEFAULT_CATALOG_LOCK_WAIT_MS = 120_000;
 
 export function createArchivePort(layout: DataLayout, options: ArchivePortOptions): ArchivePort {
   const encryptedCopy = (downloadId: string) => path.join(layout.tmpDir, `${downloadId}.age`);
+  // No catalog: placement on its own (the placement fuzz tests); there is no lock to wait for.
+  const writeHold = options.db ? new CatalogWriteHold(options.db) : null;
+  /** The catalog write lock each download took in place() and lets go in commit(). */
+  const held = new Map<string, () => void>();
   return {
     partPath: (downloadId) => partFilePath(layout, downloadId),
 
@@ -34,17 +44,49 @@ export function createArchivePort(layout: DataLayout, options: ArchivePortOption
         source = await encryptedCopyOf(record, partPath, encryptedCopy(record.id), options.encryption);
         finalName = safeFileName(`${name}.age`, `${fallbackName(record)}.age`);
       }
-      const finalPath = await placeIntoArchive(source, monthDir, finalName, { keepSource: true });
-      return path.relative(layout.dataDir, finalPath).split(path.sep).join('/');
+      // The catalog must be writable before the file enters the archive: another process's long transaction is
+      // waited out here without blocking (commit() is synchronous and would give up after busy_timeout, failing a
+      // finished download), and the lock is kept until commit(), so the file and its record land together.
+      // Giving up leaves nothing in raw/, and the verified part file stays for the next run to record.
+      const release = !writeHold ? () => {} : await writeHold.acquire(options.lockWaitMs ?? DEFAULT_CATALOG_LOCK_WAIT_MS, `the finished file ${record.filename ?? record.id}`);
+      held.get(record.id)?.();
+      held.set(record.id, release);
+      try {
+        const finalPath = await placeIntoArchive(source, monthDir, finalName, { keepSource: true });
+        return path.relative(layout.dataDir, finalPath).split(path.sep).join('/');
+      } catch (error) {
+        held.delete(record.id);
+        release();
+        throw error;
+      }
     },
 
     commit(record: DownloadRecord) {
       const { id, ...patch } = record;
-      // The download row and its archive entry change together: a crash leaves both or neither.
-      options.db.transaction(() => {
-        updateDownload(options.db, id, patch);
-        archiveFinishedDownload(options.db, options.manifests, record, record.finalPath!, options.encryption !== null && record.finalPath!.endsWith('.age'));
-      })();
+      const release = held.get(id);
+      held.delete(id);
+      let failure: unknown = null;
+      try {
+        // The download row and its archive entry change together: a crash leaves both or neither.
+        options.db.transaction(() => {
+          updateDownload(options.db, id, patch);
+          archiveFinishedDownload(options.db, options.manifests, record, record.finalPath!, options.encryption !== null && record.finalPath!.endsWith('.age'));
+        })();
+      } catch (error) {
+        failure = error;
+      }
+      try {
+        release?.();
+      } catch (error) {
+        failure ??= error;
+      }
+      if (failure === null) return;
+      // A full disk under the catalog is the disk's fault, not the download's: the run pauses (and waits for space)
+      // rather than failing. The file already linked into raw/ is found again by its inode when it resumes.
+      if ((failure as { code?: string }).code === 'SQLITE_FULL') {
+        throw new StorageError('cannot record the finished file in the catalog (ENOSPC): the disk is full: free some space, then run the same command again to resume', 'ENOSPC', { cause: failure });
+      }
+      throw failure;
     },
 
     async release(downloadId: string) {

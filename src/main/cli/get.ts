@@ -26,7 +26,11 @@ Options (each also settable in DIR/config.ini or the environment; see filehaul c
   --proxy URL            proxy for every request (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY)
   --api-key-file PATH    read the API key from a file instead of ANTHROPIC_API_KEY
   --encrypt              encrypt finished files at rest (age; key in DIR/filehaul-identity.txt)
+  --no-wait-for-space    on a full disk, stop (exit 1) instead of waiting for space to return
   --json                 one JSON object per line per event
+
+A full disk pauses a download with a line saying how much space it needs; it resumes by itself once that much is
+free (checked every few seconds). Ctrl-C while it waits saves the progress, as always.
 `;
 
 export interface CommandIo {
@@ -37,15 +41,16 @@ export interface CommandIo {
 }
 
 export async function runGet(args: readonly string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseCommand(args);
+  const { waitForSpace, rest } = takeWaitForSpace(args);
+  const { values, positionals } = parseCommand(rest);
   if (values.help) {
     io.stdout.write(GET_HELP);
     return 0;
   }
   const inputs = splitInputs(positionals);
   if (inputs.length === 0) throw new UsageError('get needs at least one file id or URL (see filehaul get --help)');
-  const service = await FilehaulService.open(serviceOptions(values));
-  const reporter: Reporter = values.json ? jsonReporter(io.stdout) : io.stdout.isTTY ? ttyReporter(io.stdout) : lineReporter(io.stdout);
+  const service = await FilehaulService.open({ ...serviceOptions(values), waitForSpace });
+  const reporter: Reporter = values.json ? jsonReporter(io.stdout) : io.stdout.isTTY ? ttyReporter(io.stdout, { waitForSpace }) : lineReporter(io.stdout, { waitForSpace });
   const stopListening = service.onEvent((event) => reporter.handle(event));
   let interrupted = false;
   const removeInterrupt = io.onInterrupt(() => {
@@ -85,6 +90,29 @@ export async function runGet(args: readonly string[], io: CommandIo): Promise<nu
     return 130;
   }
   return failures.length > 0 ? 1 : 0;
+}
+
+/**
+ * `get` waits for disk space by default: on a server a full disk is usually freed by someone (or a cleanup job) while
+ * the transfer should simply go on, and a long `get` that exits half-way means somebody must notice and run it again.
+ * Waiting costs nothing: the bytes are confirmed, the process only checks free space every few seconds, and Ctrl-C
+ * still stops it with everything saved. A script that would rather fail fast on a full disk passes
+ * --no-wait-for-space (exit 1 with the ENOSPC line, as before). The flag belongs to `get` alone, so it is taken out
+ * here before the shared options are parsed; after `--` everything is an input.
+ */
+function takeWaitForSpace(args: readonly string[]): { waitForSpace: boolean; rest: string[] } {
+  let waitForSpace = true;
+  const rest: string[] = [];
+  let inputsOnly = false;
+  for (const arg of args) {
+    if (!inputsOnly && arg === '--no-wait-for-space') waitForSpace = false;
+    else if (!inputsOnly && arg === '--wait-for-space') waitForSpace = true;
+    else {
+      if (arg === '--') inputsOnly = true;
+      rest.push(arg);
+    }
+  }
+  return { waitForSpace, rest };
 }
 
 /**

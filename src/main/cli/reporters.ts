@@ -1,5 +1,6 @@
 // How `get` shows events: JSON lines for scripts, a live bar per file on a terminal, plain lines otherwise.
 import type { DownloadEvent } from '../engine/events.ts';
+import { SPACE_WAIT_PREFIX } from '../engine/storage-watch.ts';
 import { formatBytes, formatDuration, printable } from './format.ts';
 
 export interface Reporter {
@@ -7,6 +8,11 @@ export interface Reporter {
   /** A file that needed no work (already archived) or was refused before any request. */
   note(line: string, json: Record<string, unknown>): void;
   finish(): void;
+}
+
+export interface ReporterOptions {
+  /** A full disk makes downloads wait for space (the service's default): its "paused: cannot write" line is then left to the waiting line. */
+  waitForSpace?: boolean;
 }
 
 export interface Output {
@@ -71,8 +77,9 @@ export function jsonReporter(out: Output): Reporter {
   };
 }
 
-/** Plain lines for logs and pipes: one when a file starts, retries, restarts, finishes or fails. */
-export function lineReporter(out: Output): Reporter {
+/** Plain lines for logs and pipes: one when a file starts, retries, restarts, pauses for disk space, resumes, finishes or fails. */
+export function lineReporter(out: Output, options: ReporterOptions = {}): Reporter {
+  const describe = describer(options);
   return {
     handle(event) {
       const line = describe(event);
@@ -96,8 +103,9 @@ interface Row {
 }
 
 /** A live bar per file, redrawn in place about five times a second. */
-export function ttyReporter(out: Output): Reporter {
+export function ttyReporter(out: Output, options: ReporterOptions = {}): Reporter {
   const rows = new Map<string, Row>();
+  const describe = describer(options);
   let drawnLines = 0;
   let timer: NodeJS.Timeout | null = null;
   const log: string[] = [];
@@ -135,7 +143,7 @@ export function ttyReporter(out: Output): Reporter {
           entry.status = `retry in ${formatDuration(event.delayMs)}`;
           break;
         case 'state':
-          entry.status = event.state;
+          entry.status = event.state === 'paused' && waitsForSpace(event.error) ? 'waiting for disk space' : event.state;
           break;
         default:
           break;
@@ -167,19 +175,42 @@ function renderRow(entry: Row, width: number): string {
   return `${name}${tail}`.slice(0, width - 1);
 }
 
-function describe(event: DownloadEvent): string | null {
-  switch (event.type) {
-    case 'start':
-      return `${event.fileId}: starting${event.resumedBytes > 0 ? ` (resuming at ${formatBytes(event.resumedBytes)})` : ''}`;
-    case 'retry':
-      return `${event.fileId}: retry ${event.attempt} in ${formatDuration(event.delayMs)}: ${event.reason}`;
-    case 'restart':
-      return `${event.fileId}: starting over: ${event.reason}`;
-    case 'done':
-      return `${event.fileId}: done → ${event.finalPath} (${formatBytes(event.sizeBytes)}, sha256 ${event.sha256.slice(0, 16)}…, ${formatDuration(event.durationMs)})`;
-    case 'error':
-      return `${event.fileId}: failed: ${event.message}`;
-    default:
-      return null;
-  }
+/** True for the message of a download paused by a full disk that resumes by itself. */
+function waitsForSpace(error: string | null): boolean {
+  return error !== null && error.startsWith(SPACE_WAIT_PREFIX);
+}
+
+/**
+ * One line per event worth a line. It remembers each download's last state: a full disk pauses a download (its
+ * error event then says "paused", not "failed", since nothing is lost), the wait for space gets a line each time
+ * what it needs or what is free changes, and the resume after it gets its own line.
+ */
+function describer(options: ReporterOptions): (event: DownloadEvent) => string | null {
+  const last = new Map<string, { state: string; error: string | null }>();
+  return (event) => {
+    const before = last.get(event.downloadId);
+    switch (event.type) {
+      case 'start':
+        return `${event.fileId}: starting${event.resumedBytes > 0 ? ` (resuming at ${formatBytes(event.resumedBytes)})` : ''}`;
+      case 'retry':
+        return `${event.fileId}: retry ${event.attempt} in ${formatDuration(event.delayMs)}: ${event.reason}`;
+      case 'restart':
+        return `${event.fileId}: starting over: ${event.reason}`;
+      case 'done':
+        return `${event.fileId}: done → ${event.finalPath} (${formatBytes(event.sizeBytes)}, sha256 ${event.sha256.slice(0, 16)}…, ${formatDuration(event.durationMs)})`;
+      case 'error':
+        if (before?.state !== 'paused') return `${event.fileId}: failed: ${event.message}`;
+        // Its advice ("run the same command again") is not what happens when the process waits: the next line says that.
+        if (options.waitForSpace && /\(ENOSPC\)/.test(event.message)) return null;
+        return `${event.fileId}: paused: ${event.message}`;
+      case 'state': {
+        last.set(event.downloadId, { state: event.state, error: event.error });
+        if (event.state === 'paused' && waitsForSpace(event.error)) return `${event.fileId}: paused, ${event.error}`;
+        if (event.state === 'queued' && before?.state === 'paused' && waitsForSpace(before.error)) return `${event.fileId}: disk space is back: resuming`;
+        return null;
+      }
+      default:
+        return null;
+    }
+  };
 }
