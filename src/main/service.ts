@@ -21,6 +21,7 @@ import { StorageWatch, type FreeSpaceProbe } from './engine/storage-watch.ts';
 import { hashApiKey } from './engine/traffic/request-labels.ts';
 import { createTrafficClient } from './engine/traffic/traffic-client.ts';
 import type { TrafficClient } from './engine/traffic/traffic-types.ts';
+import { removeDeadTrafficFiles, startLiveTrafficFile, type LiveTrafficWriter } from './live-traffic.ts';
 import { logDownloadEvent, logRequestOutcome } from './logging/event-log.ts';
 import { addLogSecret, closeLogger, createLogger, type FilehaulLogger } from './logging/logger.ts';
 import type { DownloadSource } from './engine/source.ts';
@@ -105,6 +106,8 @@ export class FilehaulService {
   /** download() calls not yet settled. */
   readonly #downloads = new Set<Promise<DownloadOutcome>>();
   #closing: Promise<void> | null = null;
+  /** tmp/traffic-<pid>.json for `filehaul status` in another process; made when the first download moves. */
+  #liveTraffic: LiveTrafficWriter | null = null;
 
   private constructor(options: ServiceOptions, layout: DataLayout, db: Database.Database, encryption: { recipient: string; identity: string } | null) {
     this.#options = options;
@@ -143,6 +146,12 @@ export class FilehaulService {
     const storage = options.waitForSpace === false ? undefined : { watch: this.#spaceWatch, neededBytes: (record: DownloadRecord) => bytesStillToWrite(record, archive.partPath(record.id), encryption !== null) };
     this.#engine = new TransferEngine({ http: this.#http, journal: createJournal(db), archive, redact, bandwidth: this.#bandwidth, allowance, releaseReserve, storage }, options.engine);
     if (logger) this.#engine.onEvent((event) => logDownloadEvent(logger, event));
+    // Only a process that downloads shares its traffic: `status` and `list` open a service too, and have none to show.
+    this.#engine.onEvent(() => {
+      if (this.#closing) return;
+      this.#liveTraffic ??= startLiveTrafficFile(layout.tmpDir, () => this.#http.stats());
+      this.#liveTraffic.refresh();
+    });
   }
 
   /** Opens the data dir (creating and write-testing it) and its catalog; fails with one plain sentence if it cannot. */
@@ -161,6 +170,7 @@ export class FilehaulService {
       service.#logger?.warn({ entries: report.entries, months: report.months.length, missing_files: report.missingFiles.length }, 'catalog was missing: rebuilt from the manifests');
     }
     await service.#removeLeftoverParts();
+    removeDeadTrafficFiles(layout.tmpDir);
     await keepReserve(layout);
     return service;
   }
@@ -340,6 +350,7 @@ export class FilehaulService {
       if (result === 'timeout') this.#logger?.warn({ waited_ms: CLOSE_WAIT_MS }, 'downloads did not stop in time; closing anyway');
     });
     this.#spaceWatch.close();
+    this.#liveTraffic?.stop();
     await step('stopping the speed cap', () => this.#bandwidth.close(new DOMException('Filehaul is closing', 'AbortError')));
     await step('closing the network', () => this.#http.close());
     // Manifests still waiting out their debounce are written before the catalog closes.
