@@ -1,7 +1,7 @@
 // The Filehaul service: wires the engine, the catalog and the archive into one object the command line (and later the windows) drive.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { DownloadRecord } from '../shared/model.ts';
@@ -21,6 +21,7 @@ import { StorageWatch, type FreeSpaceProbe } from './engine/storage-watch.ts';
 import { hashApiKey } from './engine/traffic/request-labels.ts';
 import { createTrafficClient } from './engine/traffic/traffic-client.ts';
 import type { TrafficClient } from './engine/traffic/traffic-types.ts';
+import { bytesStillToWrite, DownloadLocks, hasManifests, keepReserve, removeLeftoverTemporaries, reservePath } from './data-dir-upkeep.ts';
 import { removeDeadTrafficFiles, startLiveTrafficFile, type LiveTrafficWriter } from './live-traffic.ts';
 import { logDownloadEvent, logRequestOutcome } from './logging/event-log.ts';
 import { addLogSecret, closeLogger, createLogger, type FilehaulLogger } from './logging/logger.ts';
@@ -29,7 +30,6 @@ import { TransferEngine, type EngineSettings } from './engine/transfer-engine.ts
 import { FilesApiSource, DEFAULT_API_BASE } from './sources/files-api.ts';
 import { UrlSource } from './sources/url.ts';
 import { closeCatalog, createJournal, deleteDownload, findLatestBySource, getDownload, insertDownload, listDownloads, loadSegments, openCatalog, updateDownload } from './store/index.ts';
-import { processAlive } from './util/process-alive.ts';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -97,7 +97,7 @@ export class FilehaulService {
   }
   readonly #engine: TransferEngine;
   readonly #options: ServiceOptions;
-  readonly #locks = new Map<string, string>();
+  readonly #locks: DownloadLocks;
   /** Every key this process has held: none may appear in a message, even after it was replaced. */
   readonly #secrets = new Set<string>();
 
@@ -112,6 +112,7 @@ export class FilehaulService {
   private constructor(options: ServiceOptions, layout: DataLayout, db: Database.Database, encryption: { recipient: string; identity: string } | null) {
     this.#options = options;
     this.layout = layout;
+    this.#locks = new DownloadLocks(layout.tmpDir);
     this.#db = db;
     const key = options.apiKey;
     // A log line that cannot be written (full disk) is not worth a second error line: the download says what is wrong.
@@ -169,7 +170,7 @@ export class FilehaulService {
       const report = await reindex(db, layout);
       service.#logger?.warn({ entries: report.entries, months: report.months.length, missing_files: report.missingFiles.length }, 'catalog was missing: rebuilt from the manifests');
     }
-    await service.#removeLeftoverParts();
+    await removeLeftoverTemporaries(layout.tmpDir, db);
     removeDeadTrafficFiles(layout.tmpDir);
     await keepReserve(layout);
     return service;
@@ -233,12 +234,12 @@ export class FilehaulService {
   }
 
   async #downloadLocked(record: DownloadRecord, source: DownloadSource): Promise<DownloadOutcome> {
-    const lock = this.#lock(record.id);
+    const lock = this.#locks.take(record.id);
     if (lock) return { state: 'failed', message: lock };
     try {
       return await this.#engine.enqueue(record, source);
     } finally {
-      await this.#unlock(record.id);
+      await this.#locks.release(record.id);
     }
   }
 
@@ -393,57 +394,6 @@ export class FilehaulService {
     return new FilesApiSource(input, this.#options.apiBase, apiKey);
   }
 
-  /**
-   * One process per download: a lock file beside the part file, holding the owner's pid. A lock whose process is
-   * gone (kill -9) is stale and taken over.
-   */
-  #lock(downloadId: string): string | null {
-    // Synchronous on purpose: downloads started together must join the queue in the order they were asked for,
-    // not in the order their lock files happened to be written.
-    const lockPath = path.join(this.layout.tmpDir, `${downloadId}.lock`);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        writeFileSync(lockPath, String(process.pid), { flag: 'wx', mode: 0o600 });
-        this.#locks.set(downloadId, lockPath);
-        return null;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        let owner = 0;
-        try {
-          owner = Number(readFileSync(lockPath, 'utf8').trim());
-        } catch {
-          // Gone or unreadable: treat as stale.
-        }
-        if (owner && owner !== process.pid && processAlive(owner)) return `already being downloaded by another Filehaul process (pid ${owner})`;
-        rmSync(lockPath, { force: true });
-      }
-    }
-    return 'could not take the download lock';
-  }
-
-  async #unlock(downloadId: string): Promise<void> {
-    const lockPath = this.#locks.get(downloadId);
-    if (!lockPath) return;
-    this.#locks.delete(downloadId);
-    await rm(lockPath, { force: true });
-  }
-
-  /** A crash after the catalog recorded a finished file but before its part file was removed leaves the part: drop it. */
-  async #removeLeftoverParts(): Promise<void> {
-    for (const entry of await readdir(this.layout.tmpDir)) {
-      const match = /^(.+)\.(part|age|lock)$/.exec(entry);
-      if (!match) continue;
-      const [, downloadId, kind] = match;
-      const record = getDownload(this.#db, downloadId);
-      // Finished downloads no longer need their temporaries; ones the catalog does not know (it was lost) cannot resume.
-      if (record && record.state !== 'done') continue;
-      if (kind === 'lock') {
-        const owner = Number((await readFile(path.join(this.layout.tmpDir, entry), 'utf8').catch(() => '')).trim());
-        if (owner && owner !== process.pid && processAlive(owner)) continue;
-      }
-      await rm(path.join(this.layout.tmpDir, entry), { force: true });
-    }
-  }
 }
 
 /**
@@ -455,44 +405,8 @@ function withHeadroom(requestsPerMinute: number): number {
   return requestsPerMinute / 1.05;
 }
 
-/** A small file of disk space held back, given up when the disk fills so the catalog can still record the progress. */
-function reservePath(layout: DataLayout): string {
-  return path.join(layout.tmpDir, '.reserve');
-}
-
-const RESERVE_BYTES = 1024 * 1024;
-
 /** How long close() waits for paused downloads to record their state before closing the catalog anyway. */
 const CLOSE_WAIT_MS = 10_000;
-
-/**
- * Disk space a download still needs before it is archived. The part file is sparse (its length is set up front, its
- * blocks come as bytes land), so what remains is the length minus the blocks already allocated — bytes written but
- * not yet confirmed are fetched again into blocks that already exist. Encryption writes a second, whole copy
- * (tmp/<id>.age, about 16 bytes per 64 KiB more) before linking it into raw/; placing a plaintext file is a hard link.
- */
-async function bytesStillToWrite(record: DownloadRecord, partPath: string, encrypted: boolean): Promise<number> {
-  const size = record.sizeBytes;
-  // Unknown length: nothing to measure against; the margin alone decides.
-  if (size === null) return 0;
-  const info = await stat(partPath).catch(() => null);
-  // blocks is 512-byte units on POSIX; where it is missing (Windows), count the file as not written at all.
-  const allocated = info && typeof info.blocks === 'number' && info.blocks > 0 ? info.blocks * 512 : 0;
-  const copy = encrypted ? size + Math.ceil(size / 65536) * 16 + 4096 : 0;
-  return Math.max(0, size - allocated) + copy;
-}
-
-async function keepReserve(layout: DataLayout): Promise<void> {
-  const file = reservePath(layout);
-  if (existsSync(file)) return;
-  // Written, not sparse: the point is to hold real blocks. Failing here (disk still full) is no error.
-  await writeFile(file, Buffer.alloc(RESERVE_BYTES)).catch(() => rm(file, { force: true }));
-}
-
-async function hasManifests(metaDir: string): Promise<boolean> {
-  const entries = await readdir(metaDir).catch(() => [] as string[]);
-  return entries.some((name) => /^\d{4}-\d{2}\.json$/.test(name));
-}
 
 
 /** Only events that carry text can carry a key; progress events (the hot path) pass untouched. */
