@@ -90,6 +90,9 @@ describe('a download row in words', () => {
     expect(phaseOf(view('d', { connections: 2, bytesPerSecond: 10 }), now)).toBe('downloading');
     const failed = view('f', { state: 'failed', error: 'HTTP 500' });
     expect(stateText(failed, phaseOf(failed, now), i18n)).toBe('Failed: HTTP 500');
+    const full = view('s', { state: 'paused', error: 'waiting for disk space in /data: needs 3.0 MiB free, 1.0 MiB free now' });
+    expect(stateText(full, phaseOf(full, now), i18n)).toBe('Paused: waiting for disk space in /data: needs 3.0 MiB free, 1.0 MiB free now');
+    expect(stateText(view('p', { state: 'paused' }), 'paused', i18n)).toBe('Paused');
   });
 
   it('offers only the buttons that apply', () => {

@@ -70,6 +70,7 @@ export const en = {
   'state.downloading': 'Downloading',
   'state.waiting': 'Waiting for rate limit until {time}',
   'state.paused': 'Paused',
+  'state.pausedBecause': 'Paused: {reason}',
   'state.verifying': 'Verifying',
   'state.done': 'Done',
   'state.failed': 'Failed: {reason}',

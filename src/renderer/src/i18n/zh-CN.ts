@@ -72,6 +72,7 @@ export const zhCN: Messages = {
   'state.downloading': '下载中',
   'state.waiting': '等待速率限制，直到 {time}',
   'state.paused': '已暂停',
+  'state.pausedBecause': '已暂停：{reason}',
   'state.verifying': '正在校验',
   'state.done': '已完成',
   'state.failed': '失败：{reason}',

@@ -18,6 +18,9 @@ export function stateText(d: DownloadView, phase: Phase, i18n: I18n): string {
       return t('state.waiting', { time: fmt.time(d.waitingUntil ?? 0) });
     case 'failed':
       return d.error ? t('state.failed', { reason: d.error }) : t('state.failedBare');
+    case 'paused':
+      // A pause the engine chose (a full disk, waiting for space) says why; a pause the user asked for needs no reason.
+      return d.error ? t('state.pausedBecause', { reason: d.error }) : t('state.paused');
     default:
       return t(`state.${phase}`);
   }
