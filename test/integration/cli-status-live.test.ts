@@ -28,6 +28,18 @@ async function setup(): Promise<{ origin: Origin; dir: string; file: OriginFile 
   return { origin, dir: path.join(temp.dir, 'data'), file };
 }
 
+/** A `get` killed with SIGKILL mid-download: its live-traffic file is left behind. */
+async function killedMidDownload(): Promise<{ dir: string; leftover: string }> {
+  const { origin, dir, file } = await setup();
+  const get = startCli(['get', file.id, '--dir', dir, '--api-base', origin.url, '--json'], { env: ENV });
+  await get.waitForEvent((event) => event.event === 'progress' && (event.bytes_downloaded as number) > 0);
+  get.kill('SIGKILL');
+  await get.exited;
+  const leftover = liveTrafficPath(path.join(dir, 'tmp'), get.pid);
+  expect(existsSync(leftover)).toBe(true);
+  return { dir, leftover };
+}
+
 describe('filehaul status while another process downloads', () => {
   it('shows each endpoint\'s allowance from the running process, and drops it after a clean stop', async () => {
     const { origin, dir, file } = await setup();
@@ -57,13 +69,7 @@ describe('filehaul status while another process downloads', () => {
   });
 
   it('forgets a process that was killed without cleaning up', async () => {
-    const { origin, dir, file } = await setup();
-    const get = startCli(['get', file.id, '--dir', dir, '--api-base', origin.url, '--json'], { env: ENV });
-    await get.waitForEvent((event) => event.event === 'progress' && (event.bytes_downloaded as number) > 0);
-    get.kill('SIGKILL');
-    await get.exited;
-    const leftover = liveTrafficPath(path.join(dir, 'tmp'), get.pid);
-    expect(existsSync(leftover)).toBe(true);
+    const { dir, leftover } = await killedMidDownload();
 
     const status = await runCli(['status', '--dir', dir]);
     expect(status.code, status.stderr).toBe(0);
@@ -72,13 +78,7 @@ describe('filehaul status while another process downloads', () => {
   });
 
   it('a new run removes the file a killed one left', async () => {
-    const { origin, dir, file } = await setup();
-    const get = startCli(['get', file.id, '--dir', dir, '--api-base', origin.url, '--json'], { env: ENV });
-    await get.waitForEvent((event) => event.event === 'progress' && (event.bytes_downloaded as number) > 0);
-    get.kill('SIGKILL');
-    await get.exited;
-    const leftover = liveTrafficPath(path.join(dir, 'tmp'), get.pid);
-    expect(existsSync(leftover)).toBe(true);
+    const { dir, leftover } = await killedMidDownload();
     // Any command that opens the data dir cleans up; `months` is the lightest.
     await runCli(['months', '--dir', dir]);
     expect(existsSync(leftover)).toBe(false);
