@@ -43,6 +43,8 @@ export interface TrafficRun {
   identical: number;
   failures: string[];
   failovers: number;
+  /** Requests the client sent a second time because the first had not answered in time (traffic/request-hedge.ts). */
+  hedged: number;
   /** The connection allowance left on the endpoint at the end (AIMD). */
   allowanceAtEnd: number;
 }
@@ -180,6 +182,7 @@ async function runOnce(s: TrafficScenario, rep: number, files: Map<string, Buffe
       identical,
       failures,
       failovers: open.http.stats().failovers,
+      hedged: open.http.stats().hedged ?? 0,
       allowanceAtEnd: open.http.allowance(origin.url),
     };
   } finally {
@@ -209,7 +212,7 @@ export async function runTrafficScenario(s: TrafficScenario, reps: number, log: 
     const faults = Object.entries(run.injected).map(([kind, count]) => `${kind}×${count}`).join(' ') || 'none';
     log(
       `  ${`${s.id}-${rep}`.padEnd(16)} ${run.seconds.toFixed(2).padStart(7)} s  requests ${run.requests}  429s ${run.responses429} (rate limit ${run.limited429})  ` +
-        `injected ${faults}  files ${run.identical}/${s.files} identical  allowance at end ${run.allowanceAtEnd}` +
+        `injected ${faults}  files ${run.identical}/${s.files} identical  hedged ${run.hedged}  allowance at end ${run.allowanceAtEnd}` +
         (run.failures.length ? `  FAILED: ${run.failures.slice(0, 3).join('; ')}` : ''),
     );
     if (stuck) break;

@@ -1,4 +1,4 @@
-// The traffic client around the real undici HttpClient against real test origins on 127.0.0.1: AIMD on 429s, failover of a 503ing primary to a backup.
+// The traffic client around the real undici HttpClient against real test origins on 127.0.0.1: AIMD on 429s (one decrease per loss episode, climb-back by successes), cool-down and failover only for sustained 503s.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient, type HttpResponse } from '../../src/main/engine/http/client.ts';
 import { ManualClock } from '../../src/main/engine/traffic/manual-clock.ts';
@@ -64,33 +64,66 @@ describe('traffic client against the test origin', () => {
     expect(outcomes.filter((o) => o.status === 429).every((o) => /^req_/.test(o.requestId ?? ''))).toBe(true);
   });
 
-  it('serves a request from the backup origin while the primary answers 503, then returns to the primary', async () => {
+  it('halves again only for a 429 to a request sent after the decrease, and climbs back by successes without any time passing', async () => {
+    const api = await origin();
+    const clock = new ManualClock();
+    const client = traffic(api.url, null, clock, []);
+    const etag = api.getFile(FILE.id).etag!;
+    const ask = (i: number) => client.get(`${api.url}${contentPath}`, headers(`bytes=${i * 1024}-${i * 1024 + 1023}`, etag));
+    // Two waves sent before any answer: both are one loss episode.
+    api.injectFault({ kind: 'status', status: 429, headers: { 'retry-after-ms': '10' } }, { count: 4 });
+    const wave = await Promise.all([0, 1, 2, 3].map(ask));
+    await Promise.all(wave.map(bytesOf));
+    expect(wave.map((r) => r.status)).toEqual([429, 429, 429, 429]);
+    expect(client.allowance(api.url)).toBe(4);
+    // A 429 for a request sent after that decrease (and after its Retry-After): the reduced allowance is still too much.
+    await clock.advance(20);
+    api.injectFault({ kind: 'status', status: 429, headers: { 'retry-after-ms': '10' } });
+    await bytesOf(await ask(0));
+    expect(client.allowance(api.url)).toBe(2);
+    // Past that 429's Retry-After (it holds the request budget too); from here the clock stands still, so only the
+    // count of successes can bring the allowance back.
+    await clock.advance(20);
+    const climb: number[] = [];
+    for (let i = 0; i < 2 + 3 + 4; i++) {
+      await bytesOf(await ask(i % 8));
+      climb.push(client.allowance(api.url));
+    }
+    expect(climb).toEqual([2, 3, 3, 3, 4, 4, 4, 4, 5]);
+  });
+
+  it('retries a lone 503 on the primary; five in a row move the next request to the backup origin, then back to the primary', async () => {
     const primary = await origin();
     const backup = await origin();
     const clock = new ManualClock();
     const outcomes: RequestOutcome[] = [];
     const client = traffic(primary.url, backup.url, clock, outcomes);
-    primary.injectFault({ kind: 'status', status: 503 });
     const etag = primary.getFile(FILE.id).etag!;
     const ask = () => client.get(`${primary.url}${contentPath}`, headers('bytes=1000-1999', etag));
 
-    const overloaded = await ask();
-    expect(overloaded.status).toBe(503);
-    await bytesOf(overloaded);
+    primary.injectFault({ kind: 'status', status: 503 });
+    await bytesOf(await ask());
+    const retried = await ask();
+    expect(retried.status).toBe(206);
+    await bytesOf(retried);
+    expect(primary.requests.map((entry) => entry.status)).toEqual([503, 206]);
+    expect(client.stats().endpoints.find((e) => e.endpoint === primary.url)?.coolingUntil).toBeNull();
 
+    primary.injectFault({ kind: 'status', status: 503 }, { count: 5 });
+    for (let i = 0; i < 5; i++) await bytesOf(await ask());
     const served = await ask();
     expect(served.status).toBe(206);
     expect((await bytesOf(served)).equals(FILE.bytes.subarray(1000, 2000))).toBe(true);
-    expect(primary.requests.map((entry) => entry.status)).toEqual([503]);
+    expect(primary.requests.map((entry) => entry.status)).toEqual([503, 206, 503, 503, 503, 503, 503]);
     expect(backup.requests).toHaveLength(1);
     // Same path, same key and the same validators went to the backup.
     expect(backup.requests[0]).toMatchObject({ path: contentPath, range: 'bytes=1000-1999', ifRange: etag, status: 206 });
-    expect(outcomes.map((o) => [o.status, o.failover])).toEqual([[503, false], [206, true]]);
+    expect(outcomes.map((o) => o.failover)).toEqual([false, false, false, false, false, false, false, true]);
 
     await clock.advance(30_000);
     const again = await ask();
     await bytesOf(again);
-    expect(primary.requests.map((entry) => entry.status)).toEqual([503, 206]);
+    expect(primary.requests.at(-1)?.status).toBe(206);
     expect(backup.requests).toHaveLength(1);
   });
 });

@@ -1,4 +1,4 @@
-// Traffic control end to end through FilehaulService against real test origins: request budget, header-driven budget, AIMD on 429, 503 failover, 529 cool-down, broken small files, timeouts.
+// Traffic control end to end through FilehaulService against real test origins: request budget, header-driven budget, AIMD on 429, lone 503s retried, sustained 503 failover, 529 cool-down, broken small files, hedged stalls and hangs, timeouts.
 import { afterEach, describe, expect, it } from 'vitest';
 import { addFiles, busiestWindow, closeAll, KiB, MiB, openRig, origin, within, type ProgressEvent } from './traffic-harness.ts';
 
@@ -112,15 +112,36 @@ describe('overload', () => {
     expect(rig.service.http.stats().failovers).toBeGreaterThan(0);
   });
 
-  it('without a backup, a 529 pauses the endpoint for its cool-down, progress says until when, then the file completes', async () => {
+  it('retries a lone 503 on the primary without cooling it down or failing over', async () => {
+    const primary = await origin();
+    const backup = await origin();
+    const files = addFiles([primary, backup], 'lone503', 2, 3 * MiB);
+    primary.injectFault({ kind: 'status', status: 503 }, segmentRequests);
+    const rig = await openRig(primary, { backupApiBase: backup.url, requestsPerMinute: 60_000, cooldown: { initialMs: 30_000, maxMs: 600_000 }, engine: { connections: 3, minSplitBytes: 512 * KiB } });
+
+    // A cool-down would hold the files for 30 s (or send them to the backup): neither may happen.
+    expectAllDone(await within(10_000, 'the downloads after one 503', rig.download([...files.keys()])), files);
+
+    expect(primary.requests.filter((entry) => entry.status === 503)).toHaveLength(1);
+    expect(backup.requests).toEqual([]);
+    const stats = rig.service.http.stats();
+    expect(stats.failovers).toBe(0);
+    expect(stats.endpoints.find((e) => e.endpoint === primary.url)).toMatchObject({ coolingUntil: null, consecutiveOverloads: 0 });
+    const retry = rig.events.find((event) => event.type === 'retry');
+    expect(retry?.type === 'retry' && retry.status).toBe(503);
+  });
+
+  it('without a backup, a run of 529s pauses the endpoint for its cool-down, progress says until when, then the file completes', async () => {
     const api = await origin();
     const files = addFiles(api, 'overloaded', 1, 4 * MiB);
-    api.injectFault({ kind: 'status', status: 529 }, segmentRequests);
+    // Five in a row: the cool-down opens on the fifth (see EndpointHealth); the first four are retried one by one.
+    api.injectFault({ kind: 'status', status: 529 }, { count: 5, ...segmentRequests });
     const rig = await openRig(api, { requestsPerMinute: 60_000, cooldown: { initialMs: 1000, maxMs: 2000 }, engine: { connections: 4 } });
 
     expectAllDone(await rig.download([...files.keys()]), files);
 
-    const overloaded = api.requests.find((entry) => entry.status === 529)!;
+    expect(api.requests.filter((entry) => entry.status === 529)).toHaveLength(5);
+    const overloaded = api.requests.filter((entry) => entry.status === 529).at(-1)!;
     const waiting = rig.events.filter((event): event is ProgressEvent => event.type === 'progress' && event.waitReason === 'cooldown');
     expect(waiting.length).toBeGreaterThan(0);
     const until = waiting[0].waitingUntil!;
@@ -135,36 +156,80 @@ describe('overload', () => {
 });
 
 describe('faults on small files (the fault-rate benchmark mix)', () => {
-  it.each(['reset', 'stall'] as const)('retries a small file whose only content request breaks mid-body (%s), and completes it', async (kind) => {
+  it('reconnects at once when the only content request of a small file is reset mid-body, and completes it', async () => {
     const api = await origin();
-    const files = addFiles(api, `small_${kind}`, 1, 64 * KiB);
-    api.injectFault({ kind, afterBytes: 32 * KiB });
-    const rig = await openRig(api, { readTimeoutMs: 500, requestsPerMinute: 60_000 });
+    const files = addFiles(api, 'small_reset', 1, 64 * KiB);
+    api.injectFault({ kind: 'reset', afterBytes: 32 * KiB });
+    const rig = await openRig(api, { requestsPerMinute: 60_000 });
 
     // A hang here is the failure: the broken body must end the attempt, not leave it waiting forever.
-    expectAllDone(await within(10_000, `the download after a ${kind}`, rig.download([...files.keys()])), files);
+    expectAllDone(await within(10_000, 'the download after a reset', rig.download([...files.keys()])), files);
 
-    expect(api.contentRequests().map((entry) => entry.fault ?? 'ok')).toEqual([kind, 'ok']);
-    expect(rig.events.filter((event) => event.type === 'retry')).toHaveLength(1);
+    expect(api.contentRequests().map((entry) => entry.fault ?? 'ok')).toEqual(['reset', 'ok']);
+    const retries = rig.events.filter((event) => event.type === 'retry');
+    expect(retries.map((event) => event.type === 'retry' && event.delayMs)).toEqual([0]);
+  });
+
+  it('asks again for the rest of a stalled small file on a spare connection long before the read timeout, and completes it', async () => {
+    const api = await origin();
+    const files = addFiles(api, 'small_stall', 1, 64 * KiB);
+    api.injectFault({ kind: 'stall', afterBytes: 32 * KiB });
+    // A 10 s read timeout: the file must not wait for it.
+    const rig = await openRig(api, { readTimeoutMs: 10_000, requestsPerMinute: 60_000 });
+
+    const started = Date.now();
+    expectAllDone(await within(10_000, 'the download after a stall', rig.download([...files.keys()])), files);
+    expect(Date.now() - started).toBeLessThan(5000);
+
+    const content = api.contentRequests();
+    expect(content.map((entry) => [entry.fault ?? 'ok', entry.range])).toEqual([['stall', 'bytes=0-'], ['ok', `bytes=${32 * KiB}-${64 * KiB - 1}`]]);
+    // The silent request was dropped once the second one answered: not kept open until its read timeout.
+    expect(content[0].aborted).toBe(true);
+    expect(content[0].endedAt! - content[0].startedAt).toBeLessThan(5000);
+    const retries = rig.events.filter((event) => event.type === 'retry');
+    expect(retries).toHaveLength(1);
+    expect(retries[0].type === 'retry' && retries[0].reason).toMatch(/^no data for \d+ ms: the rest of the range was asked for again/);
   });
 });
 
-describe('timeouts', () => {
-  it('retries a stalled body and a hung request after the read timeout, without cooling the endpoint down or leaking a slot', async () => {
+describe('timeouts and hedges', () => {
+  it('retries a stalled body with no spare connection after the read timeout, without cooling the endpoint, shrinking its allowance or leaking a slot', async () => {
     const api = await origin();
     const files = addFiles(api, 'stalled', 2, 2 * MiB);
     api.injectFault({ kind: 'stall', afterBytes: 100 * KiB }, segmentRequests);
-    api.injectFault({ kind: 'hang' }, segmentRequests);
     // A real cool-down (30 s): were a timeout taken for an overload, the files would wait out 30 s and the test time out.
-    const rig = await openRig(api, { readTimeoutMs: 300, requestsPerMinute: 60_000, cooldown: { initialMs: 30_000, maxMs: 600_000 }, engine: { connections: 2, minSplitBytes: 512 * KiB } });
+    // No silence hedge (hedgeAfterMs 0), so the stall meets its read timeout.
+    const rig = await openRig(api, { readTimeoutMs: 300, requestsPerMinute: 60_000, cooldown: { initialMs: 30_000, maxMs: 600_000 }, engine: { connections: 2, minSplitBytes: 512 * KiB, hedgeAfterMs: 0 } });
+    const max = rig.service.http.allowance(api.url);
 
     expectAllDone(await rig.download([...files.keys()]), files);
 
-    expect(api.requests.filter((entry) => entry.fault === 'stall' || entry.fault === 'hang').map((entry) => entry.aborted)).toEqual([true, true]);
+    expect(api.requests.filter((entry) => entry.fault === 'stall').map((entry) => entry.aborted)).toEqual([true]);
     const retries = rig.events.filter((event) => event.type === 'retry');
-    expect(retries.length).toBeGreaterThanOrEqual(2);
+    expect(retries.some((event) => event.type === 'retry' && /Body Timeout/.test(event.reason))).toBe(true);
     const stats = rig.service.http.stats();
-    expect(stats.endpoints.find((e) => e.endpoint === api.url)).toMatchObject({ inUse: 0, coolingUntil: null, consecutiveOverloads: 0 });
-    expect(stats.byStatus.error).toBe(1);
+    expect(stats.endpoints.find((e) => e.endpoint === api.url)).toMatchObject({ inUse: 0, coolingUntil: null, consecutiveOverloads: 0, connectionLimit: max, connectionMax: max });
+  });
+
+  it('sends a request that gets no answer again once overdue, long before its read timeout, and drops the hung one', async () => {
+    const api = await origin();
+    // Six files: by the last one's segment request the endpoint has answered enough to know when an answer is
+    // overdue and to have earned a hedge (one per ten answers).
+    const files = addFiles(api, 'hung', 6, 1 * MiB);
+    api.injectFault({ kind: 'hang' }, { match: (entry) => segmentRequests.match(entry) && entry.fileId === 'file_hung_005' });
+    const rig = await openRig(api, { readTimeoutMs: 10_000, requestsPerMinute: 60_000, cooldown: { initialMs: 30_000, maxMs: 600_000 }, engine: { connections: 2, minSplitBytes: 512 * KiB } });
+    const max = rig.service.http.allowance(api.url);
+
+    const started = Date.now();
+    expectAllDone(await within(10_000, 'the downloads after a hung request', rig.download([...files.keys()])), files);
+    expect(Date.now() - started).toBeLessThan(5000);
+
+    const hung = api.requests.filter((entry) => entry.fault === 'hang');
+    expect(hung.map((entry) => entry.aborted)).toEqual([true]);
+    // Its twin asked for the same range and answered.
+    expect(api.requests.filter((entry) => entry.range === hung[0].range && entry.fileId === hung[0].fileId && !entry.fault).map((entry) => entry.status)).toEqual([206]);
+    const stats = rig.service.http.stats();
+    expect(stats.hedged).toBeGreaterThanOrEqual(1);
+    expect(stats.endpoints.find((e) => e.endpoint === api.url)).toMatchObject({ inUse: 0, coolingUntil: null, connectionLimit: max });
   });
 });

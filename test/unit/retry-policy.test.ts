@@ -1,7 +1,7 @@
 // Retry rules: which statuses retry, Retry-After in all its forms, x-should-retry, and full-jitter bounds.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { backoffDelay, DEFAULT_BACKOFF, isRetryableNetworkError, isRetryableStatus, retryAfterDelay } from '../../src/main/engine/http/retry-policy.ts';
+import { backoffDelay, DEFAULT_BACKOFF, isRetryableNetworkError, isRetryableStatus, retryAfterDelay, retryDelay } from '../../src/main/engine/http/retry-policy.ts';
 import { describeErrorResponse, errorForStatus } from '../../src/main/engine/http/api-error.ts';
 import { FatalError, RetryableError } from '../../src/main/engine/errors.ts';
 
@@ -34,6 +34,22 @@ describe('retry policy', () => {
         expect(delay).toBeLessThanOrEqual(Math.min(DEFAULT_BACKOFF.capMs, DEFAULT_BACKOFF.baseMs * 2 ** attempt));
       }),
     );
+  });
+
+  it('waits Retry-After when given; reconnects at once after a break mid-answer; backs off briefly for a lone slow-down', () => {
+    const top = () => 0.999999;
+    const failed = { slowDown: false, inRow: 1, broke: false, retryAfterMs: null };
+    // The server's word wins, even past the cap.
+    expect(retryDelay({ ...failed, slowDown: true, retryAfterMs: 120_000 }, DEFAULT_BACKOFF, top)).toBe(120_000);
+    // A connection that broke after the server answered: at once, but only the first time in a row.
+    expect(retryDelay({ ...failed, broke: true }, DEFAULT_BACKOFF, top)).toBe(0);
+    expect(retryDelay({ ...failed, broke: true, inRow: 2 }, DEFAULT_BACKOFF, top)).toBe(1999);
+    // Any other failure: full jitter from the base (1 s), doubling.
+    expect(retryDelay(failed, DEFAULT_BACKOFF, top)).toBe(999);
+    // 429/503/529 without Retry-After: full jitter from 100 ms, doubling per slow-down in a row, capped.
+    expect([1, 2, 3, 12].map((inRow) => retryDelay({ ...failed, slowDown: true, inRow }, DEFAULT_BACKOFF, top))).toEqual([99, 199, 399, 60_000 - 1]);
+    expect(retryDelay({ ...failed, slowDown: true }, { ...DEFAULT_BACKOFF, slowDownBaseMs: 500 }, top)).toBe(499);
+    expect(retryDelay({ ...failed, slowDown: true }, { baseMs: 5, capMs: 50, maxRetries: 5 }, top)).toBe(4);
   });
 
   it('gives up at once on names that do not resolve, retries resets and timeouts', () => {

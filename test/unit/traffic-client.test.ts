@@ -5,6 +5,7 @@ import type { HttpClient, HttpResponse } from '../../src/main/engine/http/client
 import { ManualClock } from '../../src/main/engine/traffic/manual-clock.ts';
 import { hashApiKey } from '../../src/main/engine/traffic/request-labels.ts';
 import { createTrafficClient, type RequestOutcome, type TrafficOptions, type WaitInfo } from '../../src/main/engine/traffic/traffic-client.ts';
+import { ANSWERS_PER_HEDGE } from '../../src/main/engine/traffic/request-hedge.ts';
 
 const PRIMARY = 'https://api.anthropic.com';
 const BACKUP = 'https://backup.example.net';
@@ -168,32 +169,42 @@ describe('traffic client: signals from responses', () => {
 });
 
 describe('traffic client: overload', () => {
-  it('moves to the backup base on 503 with the same headers, and back to the primary after the cool-down', async () => {
-    const { clock, client, calls } = setup({ backupBase: BACKUP, requestsPerMinute: 6000 }, (url, index) => (index === 0 ? { status: 503 } : { status: 206 }));
+  it('retries a lone 503 on the primary; five in a row move it to the backup base with the same headers, and back after the cool-down', async () => {
+    const { clock, client, calls } = setup({ backupBase: BACKUP, requestsPerMinute: 6000 }, (_url, index) => (index === 0 || (index >= 2 && index <= 6) ? { status: 503 } : { status: 206 }));
     const headers = { 'x-api-key': 'sk-ant-k', range: 'bytes=100-199', 'if-range': '"etag-1"' };
-    const failed = await client.get(`${CONTENT}?beta=true`, headers);
-    failed.body.destroy();
-    await client.get(`${CONTENT}?beta=true`, headers);
-    expect(calls[1]).toEqual({ url: `${BACKUP}/v1/files/file_abc/content?beta=true`, headers });
+    const ask = async () => {
+      const response = await client.get(`${CONTENT}?beta=true`, headers);
+      response.body.destroy();
+      return response.status;
+    };
+    // One 503 among successes: no cool-down, the retry goes to the primary again.
+    expect([await ask(), await ask()]).toEqual([503, 206]);
+    expect(calls.map((c) => c.url.startsWith(PRIMARY))).toEqual([true, true]);
+    expect(client.stats().endpoints.find((e) => e.endpoint === PRIMARY)?.coolingUntil).toBeNull();
+    // Five in a row: overload is sustained, the endpoint cools down and the next request fails over.
+    for (let i = 0; i < 5; i++) expect(await ask()).toBe(503);
+    expect(await ask()).toBe(206);
+    expect(calls[7]).toEqual({ url: `${BACKUP}/v1/files/file_abc/content?beta=true`, headers });
     expect(client.stats().failovers).toBe(1);
     await clock.advance(30_000);
     await client.get(CONTENT, headers);
-    expect(calls[2].url).toBe(CONTENT);
+    expect(calls[8].url).toBe(CONTENT);
   });
 
-  it('without a backup, a 529 makes the next request wait out the cool-down and say so', async () => {
-    const { clock, client, calls, waits, t0 } = setup({}, (_url, index) => (index === 0 ? { status: 529 } : { status: 200 }));
-    (await client.get(CONTENT, {})).body.destroy();
+  it('without a backup, a run of 529s makes the next request wait out the cool-down and say so', async () => {
+    const { clock, client, calls, waits } = setup({ requestsPerMinute: 6000 }, (_url, index) => (index < 5 ? { status: 529 } : { status: 200 }));
+    for (let i = 0; i < 5; i++) (await client.get(CONTENT, {})).body.destroy();
+    const openedAt = clock.now();
     let sent = false;
     void client.get(CONTENT, {}).then(() => (sent = true));
     await clock.settle();
-    expect(waits).toEqual([{ reason: 'cooldown', until: t0 + 30_000, endpoint: PRIMARY }]);
-    expect(client.waitingUntil()).toBe(t0 + 30_000);
+    expect(waits).toEqual([{ reason: 'cooldown', until: openedAt + 30_000, endpoint: PRIMARY }]);
+    expect(client.waitingUntil()).toBe(openedAt + 30_000);
     await clock.advance(29_999);
     expect(sent).toBe(false);
     await clock.advance(1);
     expect(sent).toBe(true);
-    expect(calls).toHaveLength(2);
+    expect(calls).toHaveLength(6);
   });
 
   it('rejects waiting requests when closed', async () => {
@@ -204,5 +215,139 @@ describe('traffic client: overload', () => {
     await client.close();
     await expect(waiting).rejects.toThrow('closed');
     expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+/** An inner client whose answers the test hands out one by one (requests wait until then). */
+function manual() {
+  const pending: Array<{ url: string; signal?: AbortSignal; answer: (status: number) => PassThrough; fail: (error: Error) => void }> = [];
+  const inner: HttpClient = {
+    get(url, _headers, options) {
+      return new Promise<HttpResponse>((resolve, reject) => {
+        const entry = {
+          url,
+          signal: options?.signal,
+          answer: (status: number) => {
+            const body = new PassThrough();
+            resolve({ status, headers: {}, body: body as unknown as HttpResponse['body'] });
+            return body;
+          },
+          fail: (error: Error) => reject(error),
+        };
+        options?.signal?.addEventListener('abort', () => reject(options.signal!.reason), { once: true });
+        pending.push(entry);
+      });
+    },
+    async close() {},
+  };
+  return { inner, pending };
+}
+
+describe('traffic client: hedging', () => {
+  function hedgingSetup(options: Partial<TrafficOptions> = {}) {
+    const clock = new ManualClock();
+    const fake = manual();
+    const client = createTrafficClient(fake.inner, { primaryBase: PRIMARY, backupBase: null, requestsPerMinute: 60_000, burst: 100, maxConnectionsPerEndpoint: 2, cooldown: { initialMs: 30_000, maxMs: 600_000 }, clock, ...options });
+    const inUse = () => client.stats().endpoints.find((e) => e.endpoint === PRIMARY)?.inUse ?? 0;
+    /** Ten quick answers teach the client this endpoint's response time and earn it one hedge (ANSWERS_PER_HEDGE). */
+    const warmUp = async (answers = ANSWERS_PER_HEDGE) => {
+      for (let i = 0; i < answers; i++) {
+        const answer = client.get(CONTENT, {});
+        await clock.settle();
+        fake.pending.shift()!.answer(200).end();
+        await drain((await answer).body);
+      }
+    };
+    return { clock, client, ...fake, inUse, warmUp };
+  }
+
+  it('sends an overdue request again on the same connection slot, uses the first answer and calls the other off', async () => {
+    const { clock, client, pending, inUse, warmUp } = hedgingSetup();
+    await warmUp();
+    let response: HttpResponse | null = null;
+    void client.get(CONTENT, {}).then((r) => (response = r));
+    await clock.settle();
+    expect(pending).toHaveLength(1);
+    // The endpoint answers at once, so the floor (250 ms) decides when the answer is overdue.
+    await clock.advance(249);
+    expect(pending).toHaveLength(1);
+    await clock.advance(1);
+    expect(pending).toHaveLength(2);
+    // The two share one slot: the other connection of the allowance stays free.
+    expect(inUse()).toBe(1);
+    const [first, second] = pending.splice(0);
+    second.answer(206).end('bytes');
+    await clock.settle();
+    expect(response!.status).toBe(206);
+    expect(first.signal?.aborted).toBe(true);
+    await drain(response!.body);
+    await clock.settle();
+    expect(inUse()).toBe(0);
+    expect(client.stats()).toMatchObject({ hedged: 1, requests: 12, byStatus: { 200: 10, 206: 1, error: 1 } });
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('sends at most one hedge per ten answers: two overdue requests at once get one between them', async () => {
+    const { clock, client, pending, warmUp } = hedgingSetup({ maxConnectionsPerEndpoint: 8 });
+    await warmUp();
+    // Two overdue requests at once: only one hedge is earned.
+    const answers = [client.get(CONTENT, {}), client.get(CONTENT, {})];
+    await clock.advance(1000);
+    expect(pending).toHaveLength(3);
+    expect(client.stats().hedged).toBe(1);
+    // The two first requests answer; the hedge is called off.
+    const [first, second, hedge] = pending.splice(0);
+    first.answer(200).end();
+    second.answer(200).end();
+    for (const answer of answers) await drain((await answer).body);
+    expect(hedge.signal?.aborted).toBe(true);
+    expect(client.stats().hedged).toBe(1);
+  });
+
+  it('keeps the first request when it answers before the hedge, and sends none while the endpoint is unknown or hedging is off', async () => {
+    const { clock, client, pending, warmUp } = hedgingSetup();
+    // Unknown endpoint: no estimate, so no hedge however long the wait.
+    const cold = client.get(CONTENT, {});
+    await clock.advance(5000);
+    expect(pending).toHaveLength(1);
+    pending.shift()!.answer(200).end();
+    await drain((await cold).body);
+    await warmUp();
+    const answer = client.get(CONTENT, {});
+    await clock.advance(100);
+    pending.shift()!.answer(206).end();
+    await drain((await answer).body);
+    await clock.advance(1000);
+    expect(pending).toHaveLength(0);
+    expect(client.stats().hedged).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
+
+    const off = hedgingSetup({ hedgeAfterMs: 0 });
+    await off.warmUp(20);
+    void off.client.get(CONTENT, {});
+    await off.clock.advance(5000);
+    expect(off.pending).toHaveLength(1);
+  });
+
+  it('lets a request that replaces a silent response share its slot instead of queueing for one', async () => {
+    const { clock, client, pending, inUse } = hedgingSetup({ maxConnectionsPerEndpoint: 1, hedgeAfterMs: 0 });
+    const silent = client.get(CONTENT, {});
+    await clock.settle();
+    pending.shift()!.answer(206).write('half');
+    const body = (await silent).body;
+    // An ordinary request waits for the only slot; one that replaces the silent body goes at once.
+    let ordinary = false;
+    void client.get(CONTENT, {}).then(() => (ordinary = true));
+    const hedge = client.get(CONTENT, {}, { replaces: body });
+    await clock.settle();
+    expect(pending).toHaveLength(1);
+    expect(ordinary).toBe(false);
+    pending.shift()!.answer(206).end('rest');
+    await drain((await hedge).body);
+    expect(inUse()).toBe(1);
+    // The slot is given back only when the silent body is done too; then the ordinary request goes.
+    body.destroy();
+    await clock.settle();
+    expect(pending).toHaveLength(1);
   });
 });

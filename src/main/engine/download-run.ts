@@ -1,69 +1,25 @@
 // One download from first request to verified archive file: probe, plan segments, run connections, split, retry, restart.
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { DownloadRecord, SegmentRecord } from '../../shared/model.ts';
+import type { DownloadRecord } from '../../shared/model.ts';
 import { FatalError, RestartRequired, RetryableError, StorageError, isAbort } from './errors.ts';
 import type { DownloadEvent } from './events.ts';
-import { discardBody, type HttpClient, type HttpResponse } from './http/client.ts';
-import { backoffDelay, headerValue, isRetryableNetworkError, type BackoffSettings } from './http/retry-policy.ts';
+import { discardBody, type HttpResponse, type RequestWait } from './http/client.ts';
+import { headerValue } from './http/retry-policy.ts';
 import { PartFile } from './part-file.ts';
-import type { ArchivePort, TransferJournal } from './ports.ts';
 import { checkRangeResponse, requestRange, streamIntoSegment, type ByteRateLimit, type LiveSegment, type Validators } from './range-request.ts';
-import { largestRemaining, planSegments, segmentCount, splitPoint } from './segments.ts';
-import type { DownloadSource, SourceDetails } from './source.ts';
+import { planSegments, segmentCount } from './segments.ts';
+import { nextAssignment } from './segment-assignment.ts';
+import type { DownloadSource } from './source.ts';
 import { DurabilityClock } from './durability-clock.ts';
 import { finalizeDownload } from './finalize.ts';
+import { applyDetails, hasValidator, learnFromResponse, liveSegment, persistRecord, toRecord, validatorsOf } from './download-record.ts';
+import { DEFAULT_DOWNLOAD_SETTINGS, type DownloadDeps, type DownloadOutcome, type DownloadSettings } from './download-settings.ts';
+import { retryUntilDone } from './retry-loop.ts';
+import { HedgePlanner, streamWithHedge } from './silence-hedge.ts';
 
-export interface DownloadSettings {
-  /** Concurrent ranged requests for one file. */
-  connections: number;
-  /** Neither half of a split may be smaller than this. */
-  minSplitBytes: number;
-  backoff: BackoffSettings;
-  /** Clean restarts allowed in one run when the remote file keeps changing. */
-  maxRestarts: number;
-  /** Extra requests allowed to split ranges for idle connections, on top of one per planned segment. */
-  maxSteals: number;
-  /** How often written bytes are fsynced and their offsets recorded. */
-  confirmIntervalMs: number;
-  /** How often progress events are emitted. */
-  progressIntervalMs: number;
-}
-
-export const DEFAULT_DOWNLOAD_SETTINGS: DownloadSettings = {
-  connections: 8,
-  minSplitBytes: 1024 * 1024,
-  backoff: { baseMs: 1000, capMs: 60_000, maxRetries: 5 },
-  maxRestarts: 3,
-  maxSteals: 4,
-  confirmIntervalMs: 1000,
-  progressIntervalMs: 250,
-};
-
-export interface DownloadDeps {
-  http: HttpClient;
-  journal: TransferJournal;
-  archive: ArchivePort;
-  emit: (event: DownloadEvent) => void;
-  /** Scrubs secrets (the API key) from text that will be stored or shown, such as an error body echoed back. */
-  redact: (text: string) => string;
-  /** The global speed cap shared by every connection; absent: unlimited. */
-  bandwidth?: ByteRateLimit;
-  /** Connections the endpoint of a URL currently allows (AIMD after 429s); absent: no traffic control. */
-  allowance?: (url: string) => number;
-  /** Frees the disk space held in reserve so the catalog can still record progress when the disk is full. */
-  releaseReserve?: () => Promise<void>;
-}
-
-/**
- * "Slow down" answers: the endpoint is rate limited or overloaded. Waiting on them never uses up a request's
- * retries — a download does not fail merely because an endpoint was busy for a while; it waits and says so.
- */
-const SLOW_DOWN_STATUSES = new Set([429, 503, 529]);
-
-/** How a run ended. A pause carries a message when the disk, not the user, stopped it. */
-export type DownloadOutcome = { state: 'done'; record: DownloadRecord } | { state: 'paused'; message?: string } | { state: 'failed'; message: string };
+export { DEFAULT_DOWNLOAD_SETTINGS, type DownloadDeps, type DownloadOutcome, type DownloadSettings } from './download-settings.ts';
+export { toRecord } from './download-record.ts';
 
 /** Runs one download to an end state. The record is updated in place and in the journal as it goes. */
 export class DownloadRun {
@@ -81,6 +37,10 @@ export class DownloadRun {
   #requestCount = 0;
   #steals = 0;
   #restartsThisRun = 0;
+  /** Asks again for the rest of a silent connection's range (see silence-hedge.ts). */
+  readonly #hedges: HedgePlanner;
+  /** How long the probe took to answer: the response time of the first segment's request. */
+  #probeResponseMs = 0;
   /** The content URL, asked of the source once: progress ticks only need it to look up the endpoint's allowance. */
   #contentUrl: string | null = null;
   /** Why and until when the download is held back (rate limit, Retry-After, cool-down); null while it flows. */
@@ -97,6 +57,20 @@ export class DownloadRun {
     this.#deps = deps;
     this.#settings = settings;
     this.#signal = signal;
+    this.#hedges = new HedgePlanner({
+      http: deps.http,
+      source,
+      floorMs: settings.hedgeAfterMs ?? DEFAULT_DOWNLOAD_SETTINGS.hedgeAfterMs ?? 0,
+      connections: () => this.#settings.connections,
+      streaming: () => this.#segments.filter((segment) => segment.streaming).length,
+      bandwidth: deps.bandwidth,
+      onRequest: () => void this.#requestCount++,
+      onTakeover: (silentMs) => {
+        this.#retryCount++;
+        const reason = `no data for ${silentMs} ms: the rest of the range was asked for again and the new request answered first`;
+        this.#emit({ type: 'retry', attempt: 0, delayMs: 0, reason, status: null, requestId: null, retryCount: this.#retryCount });
+      },
+    });
   }
 
   async run(): Promise<DownloadOutcome> {
@@ -135,7 +109,7 @@ export class DownloadRun {
     const record = this.#record;
     const saved = record.rangeSupported ? this.#deps.journal.loadSegments(record.id) : [];
     const resumable = saved.length > 0 && record.sizeBytes !== null;
-    if (resumable && !this.#hasValidator()) await this.#checkUnchangedWithoutValidators();
+    if (resumable && !hasValidator(this.#record)) await this.#checkUnchangedWithoutValidators();
     if (resumable) {
       this.#part = await this.#openPart(record.sizeBytes);
       if ((await this.#part.size()) !== record.sizeBytes) throw new RestartRequired('the part file is missing or has the wrong size');
@@ -144,7 +118,10 @@ export class DownloadRun {
     }
     if (this.#source.kind === 'files-api' || record.sizeBytes === null || record.filename === null) {
       const details = await this.#withRetries(() => this.#source.describe(this.#deps.http, this.#signal));
-      if (details) this.#applyDetails(details);
+      if (details) {
+        applyDetails(this.#record, details);
+        this.#persistRecord();
+      }
     }
     this.#segments = [];
   }
@@ -155,7 +132,8 @@ export class DownloadRun {
     const details = await this.#withRetries(() => this.#source.describe(this.#deps.http, this.#signal));
     if (!details) return;
     if (details.sizeBytes !== this.#record.sizeBytes || details.createdAt !== this.#record.createdAt) {
-      this.#applyDetails(details);
+      applyDetails(this.#record, details);
+      this.#persistRecord();
       throw new RestartRequired('the remote file changed (size or creation time differs and there is no ETag to resume against)');
     }
   }
@@ -167,7 +145,9 @@ export class DownloadRun {
     await rm(this.#deps.archive.partPath(this.#record.id), { force: true });
     const probe = await this.#withRetries(async () => {
       this.#requestCount++;
-      const { response } = await requestRange(this.#deps.http, this.#source, 0, null, none, this.#signal, this.#waitListener);
+      const timing = this.#timedWaitListener();
+      const { response } = await requestRange(this.#deps.http, this.#source, 0, null, none, this.#signal, timing.onWait);
+      this.#probeResponseMs = timing.elapsed();
       if (response.status === 416 && /\/0\s*$/.test(headerValue(response.headers['content-range']) ?? '')) {
         // An empty file has no byte 0 to ask for: RFC 9110 answers 416 with `bytes */0`.
         discardBody(response.body);
@@ -176,7 +156,7 @@ export class DownloadRun {
       if (response.status !== 200) await checkRangeResponse(response, { start: 0, end: null, total: expectedTotal }, none, false);
       return response;
     });
-    this.#learnFromResponse(probe);
+    learnFromResponse(this.#record, this.#source, probe);
     if (probe.status === 206) {
       const total = Number(/\/(\d+)\s*$/.exec(headerValue(probe.headers['content-range']) ?? '')?.[1]);
       this.#record.sizeBytes = total;
@@ -264,26 +244,21 @@ export class DownloadRun {
 
   /** An unowned segment with bytes left, or the second half of the largest owned one (within the steal allowance). */
   #nextAssignment(): LiveSegment | null {
-    const unowned = largestRemaining(this.#segments, (index) => !this.#segments[index].assigned);
-    if (unowned >= 0) return this.#segments[unowned];
-    if (this.#steals >= this.#settings.maxSteals) return null;
-    const victimIndex = largestRemaining(this.#segments);
-    if (victimIndex < 0) return null;
-    const victim = this.#segments[victimIndex];
-    const middle = splitPoint(victim, this.#settings.minSplitBytes);
-    if (middle === null) return null;
-    const taken = liveSegment({ start: middle, end: victim.end, confirmedOffset: middle });
-    victim.end = middle;
-    this.#segments.splice(victimIndex + 1, 0, taken);
-    this.#steals++;
-    this.#saveSegments();
-    return taken;
+    const next = nextAssignment(this.#segments, this.#steals < this.#settings.maxSteals, this.#settings.minSplitBytes);
+    if (next?.stolen) {
+      this.#steals++;
+      this.#saveSegments();
+    }
+    return next?.segment ?? null;
   }
 
   /** Fetches one segment to its end, retrying from the current offset after every failure. */
   async #runSegment(segment: LiveSegment, first: HttpResponse | null, signal: AbortSignal): Promise<void> {
     const total = this.#record.sizeBytes;
     let response = first;
+    let responseMs = this.#probeResponseMs;
+    /** Responses whose body began to stream (the probe's too): a break after one is the connection's fault, not the endpoint's. */
+    let answers = 0;
     const validators = this.#validators();
     await this.#withRetries(async () => {
       if (segment.offset >= segment.end) return;
@@ -295,56 +270,51 @@ export class DownloadRun {
         // segment, and the stream then stops at the new end.
         const from = segment.offset;
         const to = segment.end;
-        const opened = await requestRange(this.#deps.http, this.#source, from, to, validators, signal, this.#waitListener);
+        const timing = this.#timedWaitListener();
+        const opened = await requestRange(this.#deps.http, this.#source, from, to, validators, signal, timing.onWait);
+        responseMs = timing.elapsed();
         await checkRangeResponse(opened.response, { start: from, end: to, total }, validators, opened.sentIfRange);
         response = opened.response;
       }
+      answers++;
       const body = response.body;
       response = null;
       segment.streaming = true;
-      const result = await streamIntoSegment(body, segment, this.#part!, (count) => this.#countBytes(count), this.#limit(signal)).finally(() => (segment.streaming = false));
+      const hedge = this.#hedges.forResponse(responseMs, validators, total);
+      const result = await streamWithHedge(body, segment, this.#part!, (count) => this.#countBytes(count), this.#limit(signal), signal, hedge).finally(() => (segment.streaming = false));
       if (result === 'ended-early') throw new RetryableError(`the connection closed at byte ${segment.offset}, before the end of its range (${segment.end})`);
-    }, segment, signal);
+    }, segment, signal, () => answers);
   }
 
-  /**
-   * Calls `attempt` until it succeeds. Retryable failures wait (Retry-After when the server gave one, even beyond the
-   * cap; full-jitter backoff otherwise); the count starts over once a request has made progress.
-   */
-  async #withRetries<T>(attempt: () => Promise<T>, segment?: LiveSegment, signal: AbortSignal = this.#signal): Promise<T> {
-    let failures = 0;
-    let slowDowns = 0;
-    for (;;) {
-      const before = segment?.offset ?? 0;
-      try {
-        return await attempt();
-      } catch (error) {
-        if (signal.aborted) throw signal.reason ?? error;
-        if (error instanceof FatalError || error instanceof RestartRequired || error instanceof StorageError) throw error;
-        if (!(error instanceof RetryableError) && !isRetryableNetworkError(error)) throw new FatalError(describeNetworkError(error), { cause: error });
-        if ((segment?.offset ?? 0) > before) failures = slowDowns = 0;
-        const reason = error instanceof RetryableError ? error.message : describeNetworkError(error);
-        const slowDown = error instanceof RetryableError && error.status !== null && SLOW_DOWN_STATUSES.has(error.status);
-        if (slowDown) slowDowns++;
-        else failures++;
-        if (failures > this.#settings.backoff.maxRetries) throw new FatalError(`gave up after ${failures - 1} retries: ${reason}`);
-        const retryAfter = error instanceof RetryableError ? error.retryAfterMs : null;
-        const delayMs = retryAfter ?? backoffDelay((slowDown ? slowDowns : failures) - 1, this.#settings.backoff);
+  /** A wait listener for one request that also measures its response time: from when it was sent (after any wait) to its headers. */
+  #timedWaitListener(): { onWait: (wait: RequestWait | null) => void; elapsed: () => number } {
+    let sentAt = Date.now();
+    return {
+      onWait: (wait) => {
+        this.#waitListener(wait);
+        if (wait === null) sentAt = Date.now();
+      },
+      elapsed: () => Date.now() - sentAt,
+    };
+  }
+
+  /** Calls `attempt` until it succeeds or fails for good (see retry-loop.ts), telling listeners about each wait. */
+  #withRetries<T>(attempt: () => Promise<T>, segment?: LiveSegment, signal: AbortSignal = this.#signal, answers?: () => number): Promise<T> {
+    return retryUntilDone(attempt, {
+      backoff: this.#settings.backoff,
+      signal,
+      progress: segment ? () => segment.offset : undefined,
+      answers,
+      onRetry: (notice) => {
         this.#retryCount++;
-        this.#emit({
-          type: 'retry',
-          attempt: failures,
-          delayMs,
-          reason,
-          status: error instanceof RetryableError ? error.status : null,
-          requestId: error instanceof RetryableError ? error.requestId : null,
-          retryCount: this.#retryCount,
-        });
-        this.#waiting = { reason: slowDown ? 'rate limit' : 'retry', until: Date.now() + delayMs };
-        await sleep(delayMs, undefined, { signal });
+        const { attempt: failures, delayMs, reason, status, requestId } = notice;
+        this.#emit({ type: 'retry', attempt: failures, delayMs, reason, status, requestId, retryCount: this.#retryCount });
+        this.#waiting = delayMs > 0 ? { reason: notice.slowDown ? 'rate limit' : 'retry', until: Date.now() + delayMs } : null;
+      },
+      onResume: () => {
         this.#waiting = null;
-      }
-    }
+      },
+    });
   }
 
   /** Throws away everything fetched for a file that changed, and counts the restart. */
@@ -458,28 +428,11 @@ export class DownloadRun {
   }
 
   #validators(): Validators {
-    return { etag: this.#record.etag, lastModified: this.#record.lastModified };
+    return validatorsOf(this.#record);
   }
 
-  #hasValidator(): boolean {
-    return Boolean((this.#record.etag && !this.#record.etag.startsWith('W/')) || this.#record.lastModified);
-  }
-
-  #learnFromResponse(response: HttpResponse): void {
-    this.#record.etag = headerValue(response.headers.etag);
-    this.#record.lastModified = headerValue(response.headers['last-modified']);
-    const details = this.#source.detailsFromResponse(response);
-    if (details.filename && !this.#record.filename) this.#record.filename = details.filename;
-    if (details.mimeType && !this.#record.mimeType) this.#record.mimeType = details.mimeType;
-  }
-
-  #applyDetails(details: SourceDetails): void {
-    const record = this.#record;
-    record.filename = details.filename ?? record.filename;
-    record.mimeType = details.mimeType ?? record.mimeType;
-    record.sizeBytes = details.sizeBytes ?? record.sizeBytes;
-    record.createdAt = details.createdAt ?? record.createdAt;
-    this.#persistRecord();
+  #persistRecord(): void {
+    persistRecord(this.#deps.journal, this.#record);
   }
 
   async #openPart(size: number | null): Promise<PartFile> {
@@ -489,11 +442,6 @@ export class DownloadRun {
 
   #saveSegments(): void {
     this.#deps.journal.saveSegments(this.#record.id, this.#segments.map(toRecord));
-  }
-
-  #persistRecord(): void {
-    const { id, ...patch } = this.#record;
-    this.#deps.journal.updateDownload(id, patch);
   }
 
   /** Records the end state if the catalog can still be written (a full disk may refuse even that). */
@@ -520,20 +468,6 @@ export class DownloadRun {
 }
 
 type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
-
-function liveSegment(segment: SegmentRecord): LiveSegment {
-  return { start: segment.start, end: segment.end, offset: segment.confirmedOffset, written: segment.confirmedOffset, confirmed: segment.confirmedOffset, assigned: false, streaming: false };
-}
-
-export function toRecord(segment: LiveSegment): SegmentRecord {
-  return { start: segment.start, end: segment.end, confirmedOffset: segment.confirmed };
-}
-
-function describeNetworkError(error: unknown): string {
-  const code = (error as { code?: string } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  return code ? `${message} (${code})` : message;
-}
 
 /** A body with no bytes, for an empty file. */
 function emptyBody(): HttpResponse['body'] {

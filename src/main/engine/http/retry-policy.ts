@@ -10,9 +10,14 @@ export interface BackoffSettings {
   capMs: number;
   /** Retries after the first attempt before the request counts as failed. */
   maxRetries: number;
+  /** First delay ceiling after a 429/503/529 without Retry-After (default: the smaller of baseMs and 100 ms; see retryDelay). */
+  slowDownBaseMs?: number;
 }
 
 export const DEFAULT_BACKOFF: BackoffSettings = { baseMs: 1000, capMs: 60_000, maxRetries: 5 };
+
+/** The first-retry ceiling for a lone "slow down" answer: AWS SDKs use 100 ms for non-throttling 5xx errors too. */
+export const DEFAULT_SLOW_DOWN_BASE_MS = 100;
 
 /**
  * Whether a response status is worth retrying. `x-should-retry` (the Anthropic SDK's override) wins over the status rule.
@@ -32,6 +37,39 @@ export function isRetryableStatus(status: number, shouldRetryHeader?: string | n
 export function backoffDelay(attempt: number, settings: BackoffSettings, random: () => number = Math.random): number {
   const ceiling = Math.min(settings.capMs, settings.baseMs * 2 ** Math.max(0, attempt));
   return Math.floor(random() * ceiling);
+}
+
+/** What failed, as the delay rule sees it. */
+export interface FailedAttempt {
+  /** A 429/503/529: the endpoint is busy (these never use up retries). */
+  slowDown: boolean;
+  /** Failures of this kind in a row for this request, counting this one (1 for the first). */
+  inRow: number;
+  /** The server had answered the failed attempt (a 2xx, perhaps some bytes) before the connection broke. */
+  broke: boolean;
+  /** What the server asked for (Retry-After), if it said. */
+  retryAfterMs: number | null;
+}
+
+/**
+ * How long to wait before the next attempt:
+ * - the server's Retry-After when it gave one, even beyond the cap (it knows when it can take the request);
+ * - a connection that broke after the server had answered (reset or read timeout mid-body) is reopened at once: the
+ *   endpoint was serving, the connection was what failed, and a new one costs nothing; a second failure in a row
+ *   (no bytes gained between) backs off as usual, so a server that keeps breaking is not hammered;
+ * - a lone 429/503/529 backs off briefly (full jitter from `slowDownBaseMs`, doubling per slow-down in a row):
+ *   sustained overload is answered for everyone by the endpoint's cool-down and the allowance's halving (traffic/),
+ *   so the per-request wait only has to spread a retry, not to protect the endpoint;
+ * - any other failure: full-jitter backoff from `baseMs`.
+ */
+export function retryDelay(failed: FailedAttempt, settings: BackoffSettings, random: () => number = Math.random): number {
+  if (failed.retryAfterMs !== null) return failed.retryAfterMs;
+  if (failed.slowDown) {
+    const base = settings.slowDownBaseMs ?? Math.min(settings.baseMs, DEFAULT_SLOW_DOWN_BASE_MS);
+    return backoffDelay(failed.inRow - 1, { ...settings, baseMs: base }, random);
+  }
+  if (failed.broke && failed.inRow === 1) return 0;
+  return backoffDelay(failed.inRow - 1, settings, random);
 }
 
 /**

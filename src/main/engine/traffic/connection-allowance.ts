@@ -1,19 +1,15 @@
-// How many requests may be open on one endpoint at once: a FIFO semaphore whose limit halves on 429 and climbs back by one after a calm run (AIMD).
+// How many requests may be open on one endpoint at once: a FIFO semaphore whose limit halves once per 429 episode and climbs back by one per allowance's worth of successes (AIMD).
 import type { Clock } from './clock.ts';
 
 export interface ConnectionAllowanceOptions {
   /** Starting and highest limit. */
   max: number;
   clock: Clock;
-  /** After a decrease, further 429s within this long (or the server's Retry-After, if longer) do not decrease again. */
-  decreaseWindowMs?: number;
-  /** Successes needed since the last change before the limit climbs by one. */
-  increaseAfterSuccesses?: number;
-  /** Time needed since the last change before the limit climbs by one. */
+  /** On a quiet endpoint (fewer successes than the limit), this long since the last change and one success also climb by one. */
   increaseAfterMs?: number;
 }
 
-export const DEFAULT_ALLOWANCE = { decreaseWindowMs: 1000, increaseAfterSuccesses: 8, increaseAfterMs: 10_000 };
+export const DEFAULT_ALLOWANCE = { increaseAfterMs: 10_000 };
 
 /** Gives the slot back; safe to call more than once (only the first call counts). */
 export type Release = () => void;
@@ -26,18 +22,28 @@ interface Waiter {
 
 /**
  * Additive increase, multiplicative decrease, as TCP congestion control does (RFC 5681 §3.1): a 429 means "too many
- * at once", so halve; recover one step at a time so the endpoint is probed gently. Eight parallel connections that
- * all get a 429 from the same overload are one signal, not eight: decreases are at most one per window.
+ * at once", so halve; recover one step at a time so the endpoint is probed gently.
+ *
+ * Decrease once per loss episode, as TCP does once per window (RFC 6582 §3.2, NewReno's "recover" point): a 429 for a
+ * request sent before the last decrease answers the load that decrease already corrected, and a 429 inside the
+ * Retry-After the server gave with the last decrease is the same "wait" said again. Eight parallel connections that
+ * all get a 429 from one overload are one signal, not eight; only a 429 for a request sent under the reduced limit,
+ * after the server's wait, says the reduced limit is still too high.
+ *
+ * Increase by one per allowance's worth of successes (TCP's congestion avoidance: one segment per window of ACKs),
+ * counting only requests sent after the last decrease, so a busy endpoint recovers within a few round trips of calm
+ * rather than after a fixed pause; a quiet one (too few requests to fill the allowance) climbs after `increaseAfterMs`.
  */
 export class ConnectionAllowance {
   readonly #clock: Clock;
-  readonly #decreaseWindowMs: number;
-  readonly #increaseAfterSuccesses: number;
   readonly #increaseAfterMs: number;
   readonly #queue: Waiter[] = [];
   #max: number;
   #limit: number;
   #inUse = 0;
+  /** When the limit last halved: 429s for requests sent up to then belong to that episode. */
+  #decreasedAt = -Infinity;
+  /** The Retry-After given with the last decrease: 429s until then belong to the same episode. */
   #quietUntil = -Infinity;
   #lastChange: number;
   #successes = 0;
@@ -46,8 +52,6 @@ export class ConnectionAllowance {
     this.#clock = options.clock;
     this.#max = positiveInteger(options.max);
     this.#limit = this.#max;
-    this.#decreaseWindowMs = options.decreaseWindowMs ?? DEFAULT_ALLOWANCE.decreaseWindowMs;
-    this.#increaseAfterSuccesses = options.increaseAfterSuccesses ?? DEFAULT_ALLOWANCE.increaseAfterSuccesses;
     this.#increaseAfterMs = options.increaseAfterMs ?? DEFAULT_ALLOWANCE.increaseAfterMs;
     this.#lastChange = this.#clock.now();
   }
@@ -92,23 +96,29 @@ export class ConnectionAllowance {
     });
   }
 
-  /** A 429 arrived: halve the limit (never below 1), unless this overload was already answered. Returns whether it halved. */
-  on429(retryAfterMs?: number | null): boolean {
+  /**
+   * A 429 arrived for a request sent at `sentAt`: halve the limit (never below 1) unless this episode was already
+   * answered (see the class comment). Returns whether it halved.
+   */
+  on429(sentAt: number, retryAfterMs?: number | null): boolean {
     const now = this.#clock.now();
     this.#successes = 0;
-    if (now < this.#quietUntil) return false;
+    if (sentAt <= this.#decreasedAt || now < this.#quietUntil) return false;
     this.#limit = Math.max(1, Math.floor(this.#limit / 2));
-    this.#quietUntil = now + Math.max(this.#decreaseWindowMs, retryAfterMs ?? 0);
+    this.#decreasedAt = now;
+    this.#quietUntil = now + Math.max(0, retryAfterMs ?? 0);
     this.#lastChange = now;
     return true;
   }
 
-  /** A request succeeded: after enough of them and enough calm time, allow one more. Returns whether it grew. */
-  onSuccess(): boolean {
-    this.#successes++;
+  /** A request sent at `sentAt` succeeded: after an allowance's worth of them (or a calm while), allow one more. Returns whether it grew. */
+  onSuccess(sentAt: number): boolean {
     const now = this.#clock.now();
     if (this.#limit >= this.#max) return false;
-    if (this.#successes < this.#increaseAfterSuccesses || now - this.#lastChange < this.#increaseAfterMs) return false;
+    // A request sent before the last decrease succeeded under the old load: no evidence about the reduced limit.
+    if (sentAt <= this.#decreasedAt) return false;
+    this.#successes++;
+    if (this.#successes < this.#limit && now - this.#lastChange < this.#increaseAfterMs) return false;
     this.#limit++;
     this.#successes = 0;
     this.#lastChange = now;

@@ -1,14 +1,19 @@
-// Overload cool-downs per endpoint (503/529) and failover: while the primary API base cools down, its URLs are routed to the backup base.
+// Overload cool-downs per endpoint (503/529), opened circuit-breaker style once overload is sustained, and failover: while the primary API base cools down, its URLs are routed to the backup base.
 import type { Clock } from './clock.ts';
 
 export interface CooldownSettings {
   /** First cool-down after an overload. */
   initialMs: number;
-  /** Longest cool-down; each consecutive overload doubles the previous one up to this. */
+  /** Longest cool-down; each cool-down opened again before a success doubles the previous one up to this. */
   maxMs: number;
+  /** Overload answers in a row (no success between) that open the cool-down; default 5 (see EndpointHealth). */
+  openAfter?: number;
 }
 
 export const DEFAULT_COOLDOWN: CooldownSettings = { initialMs: 30_000, maxMs: 600_000 };
+
+/** Overload answers in a row that mean "the endpoint is overloaded" rather than "one request was unlucky". */
+export const DEFAULT_OPEN_AFTER = 5;
 
 export interface EndpointHealthOptions {
   primaryBase: string | null;
@@ -35,13 +40,30 @@ interface Base {
 }
 
 interface State {
-  consecutive: number;
+  /** Overload answers since the last success. */
+  run: number;
+  /** Cool-downs opened since the last success: each doubles the one before. */
+  cooldowns: number;
   until: number;
 }
 
+/**
+ * A circuit breaker per endpoint (closed → open → half-open). An isolated 503/529 among successes is one busy backend
+ * or one unlucky request, not an outage: the request retries on its own with a short backoff (or its Retry-After)
+ * and everyone else carries on. Only sustained overload opens the endpoint-wide cool-down: `openAfter` (default 5)
+ * overload answers in a row with no success between. If a share p of answers are overloads at random, a run of five
+ * starts at a given answer with probability p⁵: at p = 15% (a busy but working endpoint, or the 30%-fault benchmark's
+ * 503/529 share) that is 1 in 13,000 answers, while a real outage (every answer an overload) opens it within five
+ * answers: one round of parallel connections, or about a second of one connection's short retries. (Three in a row
+ * opened it in about half the benchmark's runs of 1,200 answers: retries bunch overloads together.) Once a cool-down
+ * has ended, the endpoint is half-open: the next overload before any success reopens it at once, doubled. An
+ * unreachable endpoint (connection refused, no route) opens it at once: every connection to that address fails
+ * alike, so one is evidence enough.
+ */
 export class EndpointHealth {
   readonly #clock: Clock;
   readonly #cooldown: CooldownSettings;
+  readonly #openAfter: number;
   readonly #primary: Base | null;
   readonly #backup: Base | null;
   readonly #states = new Map<string, State>();
@@ -52,6 +74,8 @@ export class EndpointHealth {
     if (!(this.#cooldown.initialMs > 0) || !(this.#cooldown.maxMs >= this.#cooldown.initialMs)) {
       throw new RangeError(`cool-down must satisfy 0 < initial <= max, got ${this.#cooldown.initialMs} / ${this.#cooldown.maxMs}`);
     }
+    this.#openAfter = this.#cooldown.openAfter ?? DEFAULT_OPEN_AFTER;
+    if (!Number.isInteger(this.#openAfter) || this.#openAfter < 1) throw new RangeError(`cool-down openAfter must be a positive integer, got ${this.#openAfter}`);
     this.#primary = options.primaryBase ? parseBase(options.primaryBase) : null;
     this.#backup = options.backupBase ? parseBase(options.backupBase) : null;
   }
@@ -77,25 +101,29 @@ export class EndpointHealth {
   }
 
   /**
-   * A 503/529 (or an unreachable endpoint): cool it down, 30 s then doubling per consecutive overload up to the max,
-   * or longer if the server's Retry-After says so. Overloads reported during a cool-down are answers to requests sent
-   * before it began and do not double it again. Returns when the cool-down ends.
+   * A 503/529 (or, with `immediate`, an unreachable endpoint). Opens the cool-down when overload is sustained (see the
+   * class comment): 30 s, then doubling per cool-down in a row up to the max, or longer if the server's Retry-After
+   * says so. Overloads reported during a cool-down answer requests sent before it began and change nothing. Returns
+   * when the cool-down ends, or null when this overload alone does not open one (the request retries by itself).
    */
-  reportOverload(endpoint: string, retryAfterMs?: number | null): number {
+  reportOverload(endpoint: string, retryAfterMs?: number | null, options: { immediate?: boolean } = {}): number | null {
     const now = this.#clock.now();
-    const state = this.#states.get(endpoint) ?? { consecutive: 0, until: 0 };
+    const state = this.#states.get(endpoint) ?? { run: 0, cooldowns: 0, until: 0 };
     this.#states.set(endpoint, state);
     if (now < state.until) return state.until;
-    state.consecutive++;
-    const duration = Math.min(this.#cooldown.maxMs, this.#cooldown.initialMs * 2 ** (state.consecutive - 1));
+    state.run++;
+    const halfOpen = state.cooldowns > 0;
+    if (!options.immediate && !halfOpen && state.run < this.#openAfter) return null;
+    state.cooldowns++;
+    const duration = Math.min(this.#cooldown.maxMs, this.#cooldown.initialMs * 2 ** (state.cooldowns - 1));
     state.until = now + Math.max(duration, retryAfterMs ?? 0);
     return state.until;
   }
 
-  /** A success: the next overload starts again from the initial cool-down (a running one is left to end). */
+  /** A success closes the breaker: the run of overloads ends and the next cool-down starts from the initial one (a running one is left to end). */
   reportSuccess(endpoint: string): void {
     const state = this.#states.get(endpoint);
-    if (state) state.consecutive = 0;
+    if (state) state.run = state.cooldowns = 0;
   }
 
   /** When the endpoint's cool-down ends (default: the primary's), or null when it is not cooling down. */
@@ -105,9 +133,14 @@ export class EndpointHealth {
     return until > this.#clock.now() ? until : null;
   }
 
-  /** Overloads in a row on the endpoint (0 after a success). */
+  /** Overload answers in a row on the endpoint (0 after a success). */
   consecutiveOverloads(endpoint: string): number {
-    return this.#states.get(endpoint)?.consecutive ?? 0;
+    return this.#states.get(endpoint)?.run ?? 0;
+  }
+
+  /** Cool-downs opened in a row on the endpoint (0 after a success); the next one lasts initial × 2^this, up to the max. */
+  cooldownsInRow(endpoint: string): number {
+    return this.#states.get(endpoint)?.cooldowns ?? 0;
   }
 
   /**

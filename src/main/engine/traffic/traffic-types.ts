@@ -42,6 +42,11 @@ export interface TrafficOptions {
   limitAllHosts?: boolean;
   /** Bucket size of each request budget (default: one second's worth, at least 1; see request-budget.ts). */
   burst?: number;
+  /**
+   * Least wait for a request's answer before the same request is sent again and the first answer of the two is used
+   * (hedging, see request-hedge.ts; the wait follows the endpoint's measured response time). Default 250 ms; 0: never.
+   */
+  hedgeAfterMs?: number;
   clock?: Clock;
   onRequest?: (outcome: RequestOutcome) => void;
   onWait?: (info: WaitInfo) => void;
@@ -52,6 +57,14 @@ export interface TrafficGetOptions {
   signal?: AbortSignal;
   followRedirects?: boolean;
   onWait?: (info: WaitInfo | null) => void;
+  /**
+   * The body of a response this request stands in for (a hedge for a connection gone silent): while that body is
+   * open on the same endpoint, the two share its connection slot instead of taking a second one. One of them is
+   * dropped as soon as the other answers, and the silent one sends nothing meanwhile, so together they are one
+   * request's load; were the hedge to queue for a slot of its own, the silent requests holding the slots would
+   * keep the others waiting for their read timeouts, which is exactly what the hedge is there to avoid.
+   */
+  replaces?: HttpResponse['body'];
 }
 
 export interface EndpointStats {
@@ -75,6 +88,8 @@ export interface TrafficStats {
   rateLimited: number;
   overloaded: number;
   failovers: number;
+  /** Requests sent a second time because the first had not answered in time (each counted in `requests` too); always set by the client. */
+  hedged?: number;
   endpoints: EndpointStats[];
 }
 
