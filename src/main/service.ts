@@ -126,6 +126,8 @@ export class FilehaulService {
       requestsPerMinute: withHeadroom(options.requestsPerMinute ?? DEFAULT_SERVICE_OPTIONS.requestsPerMinute!),
       maxConnectionsPerEndpoint: Math.min(32, options.engine.connections * options.engine.parallelFiles),
       cooldown: options.cooldown ?? DEFAULT_SERVICE_OPTIONS.cooldown!,
+      // One setting for both kinds of re-send (silent request, silent body): 0 turns them off.
+      hedgeAfterMs: options.engine.hedgeAfterMs,
       apiKeyHash: key ? hashApiKey(key) : undefined,
       onRequest: logger ? (outcome) => logRequestOutcome(logger, { ...outcome, range: null, bytes: 0 }) : undefined,
     });

@@ -52,6 +52,7 @@ export function serviceOptions(values: CommonValues, env: NodeJS.ProcessEnv = pr
       connections: settings.connections,
       parallelFiles: settings.parallelFiles,
       minSplitBytes: settings.minSplitBytes,
+      hedgeAfterMs: settings.resendAfterMs,
       backoff: { ...defaults.engine.backoff, maxRetries: settings.maxRetries },
     },
     connectTimeoutMs: settings.connectTimeoutMs,

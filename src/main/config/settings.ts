@@ -20,6 +20,11 @@ export interface Settings {
   /** Longest silence before a request counts as stalled. */
   readTimeoutMs: number;
   maxRetries: number;
+  /**
+   * Floor of the silence after which a request without an answer, or a body that stopped, is sent again on another
+   * connection (the first answer wins); 0: never. The real threshold adapts to the endpoint's response times.
+   */
+  resendAfterMs: number;
   /** Global speed cap in bytes per second; null: unlimited. */
   limitRate: number | null;
   /** Proxy for every request; null: none set here (the HTTP layer still honours HTTPS_PROXY/HTTP_PROXY). */
@@ -52,6 +57,7 @@ export const DEFAULT_SETTINGS: Settings = {
   connectTimeoutMs: PRESETS[DEFAULT_PRESET].connectTimeoutMs,
   readTimeoutMs: PRESETS[DEFAULT_PRESET].readTimeoutMs,
   maxRetries: 5,
+  resendAfterMs: 250,
   limitRate: null,
   proxy: null,
   dataDir: './data',
