@@ -160,7 +160,7 @@ describe('StorageWatch', () => {
 
 describe('what waits for space', () => {
   it('only a full disk (ENOSPC), never a user pause, a quota or a read-only disk', () => {
-    const full = 'cannot write the part file (ENOSPC): the disk is full: free some space, then run the same command again to resume';
+    const full = 'cannot write the part file (ENOSPC): the disk is full: it goes on once space is freed (a stopped run resumes with the same command)';
     expect(pausedForSpace({ state: 'paused', message: full })).toBe(true);
     expect(pausedForSpace({ state: 'paused' })).toBe(false);
     expect(pausedForSpace({ state: 'paused', message: 'cannot write the part file (EDQUOT): the disk quota is used up' })).toBe(false);

@@ -84,7 +84,7 @@ export function createArchivePort(layout: DataLayout, options: ArchivePortOption
       // A full disk under the catalog is the disk's fault, not the download's: the run pauses (and waits for space)
       // rather than failing. The file already linked into raw/ is found again by its inode when it resumes.
       if ((failure as { code?: string }).code === 'SQLITE_FULL') {
-        throw new StorageError('cannot record the finished file in the catalog (ENOSPC): the disk is full: free some space, then run the same command again to resume', 'ENOSPC', { cause: failure });
+        throw new StorageError('cannot record the finished file in the catalog (ENOSPC): the disk is full: it goes on once space is freed (a stopped run resumes with the same command)', 'ENOSPC', { cause: failure });
       }
       throw failure;
     },

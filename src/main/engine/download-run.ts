@@ -377,7 +377,7 @@ export class DownloadRun {
       // The disk, not the download, is the problem: what is confirmed stays, and the same command resumes.
       this.#trySetState('paused', message);
       this.#emit({ type: 'error', message, bytesDownloaded: this.#bytesThisRun, durationMs: Date.now() - this.#startedAt, retryCount: this.#retryCount });
-      return { state: 'paused', message };
+      return { state: 'paused', message, code: error.code };
     }
     this.#trySetState('failed', message);
     this.#emit({ type: 'error', message, bytesDownloaded: this.#bytesThisRun, durationMs: Date.now() - this.#startedAt, retryCount: this.#retryCount });

@@ -54,4 +54,4 @@ export interface DownloadDeps {
 }
 
 /** How a run ended. A pause carries a message when the disk, not the user, stopped it. */
-export type DownloadOutcome = { state: 'done'; record: DownloadRecord } | { state: 'paused'; message?: string } | { state: 'failed'; message: string };
+export type DownloadOutcome = { state: 'done'; record: DownloadRecord } | { state: 'paused'; message?: string; code?: string } | { state: 'failed'; message: string };

@@ -49,7 +49,7 @@ export class StorageError extends Error {
 }
 
 const STORAGE_ADVICE: Record<string, string> = {
-  ENOSPC: 'the disk is full: free some space, then run the same command again to resume',
+  ENOSPC: 'the disk is full: it goes on once space is freed (a stopped run resumes with the same command)',
   EDQUOT: 'the disk quota is used up: free some space, then run the same command again to resume',
   EROFS: 'the data directory is on a read-only file system',
   EFBIG: 'the file system cannot hold a file this large',

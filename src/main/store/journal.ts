@@ -36,7 +36,7 @@ export function createJournal(db: Database.Database): TransferJournal {
         return;
       }
       if ((error as { code?: string } | null)?.code === 'SQLITE_FULL') {
-        throw new StorageError('cannot write the catalog (ENOSPC): the disk is full: free some space, then run the same command again to resume', 'ENOSPC', { cause: error });
+        throw new StorageError('cannot write the catalog (ENOSPC): the disk is full: it goes on once space is freed (a stopped run resumes with the same command)', 'ENOSPC', { cause: error });
       }
       throw error;
     }
