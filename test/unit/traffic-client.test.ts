@@ -109,6 +109,17 @@ describe('traffic client: connection slots', () => {
     expect(inUse()).toBe(0);
     expect(outcomes[0]).toMatchObject({ status: null, error: 'socket hang up', endpoint: PRIMARY });
   });
+
+  it('reports the Range each request asked for, so the request log says which part of the file it was', async () => {
+    const { client, outcomes, bodies } = setup({ maxConnectionsPerEndpoint: 2, requestsPerMinute: 600_000, burst: 1000 });
+    const ranged = await client.get(CONTENT, { range: 'bytes=100-199' });
+    const whole = await client.get(CONTENT, {});
+    bodies[0].end('x');
+    bodies[1].end('y');
+    await drain(ranged.body);
+    await drain(whole.body);
+    expect(outcomes.map((outcome) => outcome.range)).toEqual(['bytes=100-199', null]);
+  });
 });
 
 describe('traffic client: signals from responses', () => {

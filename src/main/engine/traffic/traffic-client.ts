@@ -219,7 +219,7 @@ export function createTrafficClient(inner: HttpClient, options: TrafficOptions):
     const signal = getOptions.signal ? AbortSignal.any([getOptions.signal, controller.signal]) : controller.signal;
     const allowance = allowanceFor(route.endpoint);
     const sentAt = clock.now();
-    const base = { url: publicUrl(route.url), endpoint: route.endpoint, waitedMs: sentAt - arrivedAt, failover: route.failover };
+    const base = { url: publicUrl(route.url), endpoint: route.endpoint, range: headers.range ?? headers.Range ?? null, waitedMs: sentAt - arrivedAt, failover: route.failover };
     const answer = (async () => {
       let response: HttpResponse;
       try {

@@ -16,6 +16,8 @@ export interface WaitInfo {
 export interface RequestOutcome {
   url: string;
   endpoint: string;
+  /** The Range header sent, if any: which part of a file this request was for. */
+  range: string | null;
   status: number | null;
   requestId: string | null;
   /** From sending the request to the end of its body (or its failure). */
