@@ -98,6 +98,8 @@ describe('a download row in words', () => {
   it('offers only the buttons that apply', () => {
     expect(actionsFor(view('a'))).toEqual({ pause: true, resume: false, cancel: true, retry: false });
     expect(actionsFor(view('a', { state: 'paused' }))).toEqual({ pause: false, resume: true, cancel: true, retry: false });
+    // Waiting for disk space: Resume tries at once, Pause keeps it from resuming by itself.
+    expect(actionsFor(view('a', { state: 'paused', error: 'waiting for disk space in /data' }))).toEqual({ pause: true, resume: true, cancel: true, retry: false });
     expect(actionsFor(view('a', { state: 'failed' }))).toEqual({ pause: false, resume: false, cancel: true, retry: true });
     expect(actionsFor(view('a', { state: 'done' }))).toEqual({ pause: false, resume: false, cancel: false, retry: false });
   });

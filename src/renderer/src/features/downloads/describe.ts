@@ -41,7 +41,8 @@ export interface Actions {
 
 export function actionsFor(d: DownloadView): Actions {
   return {
-    pause: d.state === 'queued' || d.state === 'downloading',
+    // A pause the engine chose (a full disk) ends by itself when space returns; Pause makes it the user's, so it stays.
+    pause: d.state === 'queued' || d.state === 'downloading' || (d.state === 'paused' && d.error !== null),
     resume: d.state === 'paused',
     cancel: d.state !== 'done',
     retry: d.state === 'failed',
