@@ -25,12 +25,14 @@ describe('request budget', () => {
 
     expectAllDone(await rig.download([...files.keys()]), files);
 
-    const burst = Math.max(1, Math.floor(rpm / 60));
-    // rate/60 + burst: without the budget all of them would arrive within the first second.
-    expect(busiestWindow(api.requests.map((entry) => entry.startedAt), 1000)).toBeLessThanOrEqual(rpm / 60 + burst);
-    // One metadata and one content request per file, none of them refused.
+    // One metadata and one content request per file, none of them refused: the claim itself.
     expect(api.requests.map((entry) => `${entry.kind} ${entry.status}`).sort()).toEqual([...files.keys()].flatMap(() => ['content 206', 'metadata 200']).sort());
     expect(rig.service.http.stats().rateLimited).toBe(0);
+    // And how: rate/60 + burst per second (without the budget all of them would arrive within the first second).
+    // Counted where the origin sees them arrive, so one request delayed on its way (a loaded 2-core CI machine, the
+    // origin sharing this process) can land in the next request's window: one more than the budget sends is allowed.
+    const burst = Math.max(1, Math.floor(rpm / 60));
+    expect(busiestWindow(api.requests.map((entry) => entry.startedAt), 1000)).toBeLessThanOrEqual(rpm / 60 + burst + 1);
   });
 
   it('says a small file waiting for a token is waiting, and until when', async () => {
