@@ -89,7 +89,7 @@ export function markdownReport(r: BenchResults, meta: ReportMeta): string {
     '## How to reproduce',
     '',
     '```sh',
-    'npm run bench                              # every part below with its default size (about 8 min on 2 cores)   ',
+    'npm run bench                              # every part below with its default size (about 8 min on 2 cores)',
     'npm run bench -- --quick                   # smaller sizes, 1 run each (a few minutes); writes test-results/benchmarks.md',
     'npm run bench -- --only resume-waste       # one part (or a comma list): throttled, loopback, resume-waste, small-files,',
     '                                           #   fault-rate (runs small-files too), catalog, renderer, soak',
