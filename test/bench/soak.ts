@@ -210,7 +210,8 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
   try {
     const child = spawn(
       process.execPath,
-      ['--expose-gc', CHILD, '--origin', origin.url, '--key', KEY, '--data-dir', dataDir, '--ids', idsFile, '--parallel', String(settings.parallelFiles), '--read-timeout-ms', String(settings.readTimeoutMs)],
+      // The young-generation setting of bin/filehaul.mjs and the desktop main process: measure what users run.
+      ['--expose-gc', '--semi-space-growth-factor=1', CHILD, '--origin', origin.url, '--key', KEY, '--data-dir', dataDir, '--ids', idsFile, '--parallel', String(settings.parallelFiles), '--read-timeout-ms', String(settings.readTimeoutMs)],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stderr.setEncoding('utf8');
