@@ -149,7 +149,11 @@ describe('overload', () => {
     const until = waiting[0].waitingUntil!;
     // The cool-down starts when the client has read the 529, so it ends at least 1 s after the 529 arrived.
     expect(until).toBeGreaterThanOrEqual(overloaded.startedAt + 1000);
-    expect(waiting.every((event) => event.waitingUntil === until && event.timestamp < until)).toBe(true);
+    // One cool-down: every waiting event names the same end.
+    expect(new Set(waiting.map((event) => event.waitingUntil))).toEqual(new Set([until]));
+    // Said while it lasted. A progress batch that a loaded event loop runs late may still say "waiting" just after the
+    // end (CI saw this on 2 busy cores), so the bound is the end plus the 200 ms a batch may lag; never a second wait.
+    expect(waiting.filter((event) => event.timestamp >= until + 200).map((event) => event.timestamp - until)).toEqual([]);
     // Nothing went out during the cool-down (the first 200 ms are left for requests already on their way).
     const during = api.requests.filter((entry) => entry.startedAt > until - 800 && entry.startedAt < until);
     expect(during).toEqual([]);
