@@ -7,6 +7,10 @@ import { processAlive } from './util/process-alive.ts';
 
 const FILE_PREFIX = 'traffic-';
 const FILE_SUFFIX = '.json';
+/** Unchanged figures are written again this often, so a reader can tell a live writer from a file whose pid was reused. */
+const HEARTBEAT_MS = 30_000;
+/** A file not rewritten for this long is not shown: its writer is gone (and its pid now names another process) or hung. */
+const STALE_MS = 4 * HEARTBEAT_MS;
 
 /** What one running process reports: its pid, when it wrote, and its traffic client's figures. */
 export interface LiveTraffic {
@@ -31,17 +35,19 @@ export function startLiveTrafficFile(tmpDir: string, stats: () => TrafficStats, 
   const file = liveTrafficPath(tmpDir, process.pid);
   let lastBody = '';
   let lastLook = -Infinity;
+  let lastWrite = -Infinity;
   const write = (force: boolean) => {
     if (!force && now() - lastLook < intervalMs) return;
     lastLook = now();
     const current = stats();
     const body = JSON.stringify(current);
-    if (body === lastBody) return;
+    if (body === lastBody && lastLook - lastWrite < HEARTBEAT_MS) return;
     const live: LiveTraffic = { pid: process.pid, writtenAt: lastLook, stats: current };
     try {
       writeFileSync(`${file}.tmp`, JSON.stringify(live), { mode: 0o600 });
       renameSync(`${file}.tmp`, file);
       lastBody = body;
+      lastWrite = lastLook;
     } catch {
       // A full or read-only disk: the downloads report that themselves; this window simply stays stale.
     }
@@ -63,7 +69,7 @@ export function startLiveTrafficFile(tmpDir: string, stats: () => TrafficStats, 
  * The live traffic of every other Filehaul process on this data dir that is still running. Files left by a process
  * that died (kill -9) are removed on the way: their pid is gone, so their figures describe nothing.
  */
-export function readLiveTraffic(tmpDir: string): LiveTraffic[] {
+export function readLiveTraffic(tmpDir: string, now: number = Date.now()): LiveTraffic[] {
   let names: string[];
   try {
     names = readdirSync(tmpDir);
@@ -82,7 +88,8 @@ export function readLiveTraffic(tmpDir: string): LiveTraffic[] {
     }
     try {
       const live = JSON.parse(readFileSync(file, 'utf8')) as LiveTraffic;
-      if (live && live.pid === pid && Array.isArray(live.stats?.endpoints)) found.push(live);
+      const fresh = typeof live?.writtenAt === 'number' && now - live.writtenAt < STALE_MS;
+      if (fresh && live.pid === pid && Array.isArray(live.stats?.endpoints)) found.push(live);
     } catch {
       // Unreadable or mid-replacement on a file system without atomic rename: skip this one look.
     }

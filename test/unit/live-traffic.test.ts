@@ -54,16 +54,32 @@ describe('live traffic file', () => {
     writer.refresh();
     expect(read()).toMatchObject({ writtenAt: 1000, stats: { endpoints: [{ connectionLimit: 4 }] } });
 
+    // Unchanged figures are written again as a heartbeat, so readers can tell a live writer from a reused pid.
+    now = 20_000;
+    writer.refresh();
+    expect(read().writtenAt).toBe(1000);
+    now = 31_000;
+    writer.refresh();
+    expect(read().writtenAt).toBe(31_000);
+
     writer.stop();
     expect(existsSync(file)).toBe(false);
+  });
+
+  it('does not show a file its writer stopped refreshing two minutes ago (its pid may name another process now)', () => {
+    const dir = tempDir();
+    const parent = process.ppid;
+    writeFileSync(liveTrafficPath(dir, parent), JSON.stringify({ pid: parent, writtenAt: 1_000_000, stats: stats(2) }));
+    expect(readLiveTraffic(dir, 1_000_000 + 60_000)).toHaveLength(1);
+    expect(readLiveTraffic(dir, 1_000_000 + 121_000)).toEqual([]);
   });
 
   it('reads the files of live processes other than this one, and deletes those whose process is gone', async () => {
     const dir = tempDir();
     const parent = process.ppid; // alive for the whole test
-    writeFileSync(liveTrafficPath(dir, parent), JSON.stringify({ pid: parent, writtenAt: 5, stats: stats(2) }));
+    writeFileSync(liveTrafficPath(dir, parent), JSON.stringify({ pid: parent, writtenAt: Date.now(), stats: stats(2) }));
     const dead = await deadPid();
-    writeFileSync(liveTrafficPath(dir, dead), JSON.stringify({ pid: dead, writtenAt: 5, stats: stats(3) }));
+    writeFileSync(liveTrafficPath(dir, dead), JSON.stringify({ pid: dead, writtenAt: Date.now(), stats: stats(3) }));
     const own = startLiveTrafficFile(dir, () => stats(8));
     writeFileSync(path.join(dir, 'traffic-junk.json'), '{');
 
