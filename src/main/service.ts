@@ -21,6 +21,7 @@ import { StorageWatch, type FreeSpaceProbe } from './engine/storage-watch.ts';
 import { hashApiKey } from './engine/traffic/request-labels.ts';
 import { createTrafficClient } from './engine/traffic/traffic-client.ts';
 import type { TrafficClient } from './engine/traffic/traffic-types.ts';
+import type { CooldownSettings } from './engine/traffic/endpoint-health.ts';
 import { bytesStillToWrite, DownloadLocks, hasManifests, keepReserve, removeLeftoverTemporaries, reservePath } from './data-dir-upkeep.ts';
 import { removeDeadTrafficFiles, startLiveTrafficFile, type LiveTrafficWriter } from './live-traffic.ts';
 import { logDownloadEvent, logRequestOutcome } from './logging/event-log.ts';
@@ -50,7 +51,7 @@ export interface ServiceOptions {
   /** Encrypt finished files at rest (age). */
   encrypt?: boolean;
   /** Cool-down of an endpoint after 503/529 (doubling up to maxMs). */
-  cooldown?: { initialMs: number; maxMs: number };
+  cooldown?: CooldownSettings;
   /** Write JSON logs under data/logs (default true). */
   logs?: boolean;
   /** The network preset the timeouts came from (shown in Settings). */

@@ -44,7 +44,7 @@ describe('defaults', () => {
   it('without flags, environment or config.ini gives the defaults, every one marked default', () => {
     const { settings, provenance, configPath: found, warnings } = load();
     expect(settings).toEqual({ ...DEFAULT_SETTINGS, dataDir });
-    expect(settings).toMatchObject({ connections: 8, parallelFiles: 3, requestsPerMinute: 100, connectTimeoutMs: 30_000, readTimeoutMs: 600_000, maxRetries: 5, resendAfterMs: 250, limitRate: null, minSplitBytes: 1024 * 1024, encrypt: false, apiKey: null, backupApiBase: null, proxy: null });
+    expect(settings).toMatchObject({ connections: 8, parallelFiles: 3, requestsPerMinute: 100, connectTimeoutMs: 30_000, readTimeoutMs: 600_000, maxRetries: 5, cooldownMs: 30_000, cooldownMaxMs: 600_000, cooldownAfter: 5, resendAfterMs: 250, limitRate: null, minSplitBytes: 1024 * 1024, encrypt: false, apiKey: null, backupApiBase: null, proxy: null });
     expect(new Set(Object.values(provenance))).toEqual(new Set(['default']));
     expect(Object.keys(provenance).sort()).toEqual(Object.keys(DEFAULT_SETTINGS).sort());
     expect(found).toBeNull();
@@ -53,13 +53,13 @@ describe('defaults', () => {
 });
 
 describe('precedence: flags > environment > config.ini > defaults', () => {
-  const ini = '[network]\nconnections = 4\nrequests_per_minute = 50\nresend_after = 0\nlimit_rate = 500K\napi_base = https://ini.example\nbackup_api_base = https://backup-ini.example\n';
+  const ini = '[network]\nconnections = 4\nrequests_per_minute = 50\nresend_after = 0\ncooldown = 10\ncooldown_after = 3\nlimit_rate = 500K\napi_base = https://ini.example\nbackup_api_base = https://backup-ini.example\n';
 
   it('config.ini beats defaults', async () => {
     await writeConfig(ini);
     const { settings, provenance, configPath: found } = load();
     expect(found).toBe(configPath);
-    expect(settings).toMatchObject({ connections: 4, requestsPerMinute: 50, resendAfterMs: 0, limitRate: 500 * 1024, apiBase: 'https://ini.example', backupApiBase: 'https://backup-ini.example' });
+    expect(settings).toMatchObject({ connections: 4, requestsPerMinute: 50, resendAfterMs: 0, cooldownMs: 10_000, cooldownAfter: 3, limitRate: 500 * 1024, apiBase: 'https://ini.example', backupApiBase: 'https://backup-ini.example' });
     expect(provenance).toMatchObject({ connections: 'config.ini', requestsPerMinute: 'config.ini', limitRate: 'config.ini', apiBase: 'config.ini', parallelFiles: 'default' });
   });
 
@@ -166,6 +166,8 @@ describe('invalid values name the key, where it was set, and what is allowed', (
     ['network', 'parallel_files = 0', 'parallel_files = 0 in CONFIG [network]: must be a whole number from 1 to 64'],
     ['network', 'requests_per_minute = lots', 'requests_per_minute = lots in CONFIG [network]: must be a whole number from 1 to 100000'],
     ['network', 'max_retries = -1', 'max_retries = -1 in CONFIG [network]: must be a whole number from 0 to 100'],
+    ['network', 'cooldown = 0', 'cooldown = 0 in CONFIG [network]: must be a number of seconds from 1 to 3600'],
+    ['network', 'cooldown_after = 0', 'cooldown_after = 0 in CONFIG [network]: must be a whole number from 1 to 100'],
     ['network', 'resend_after = 61', 'resend_after = 61 in CONFIG [network]: must be a number of seconds from 0 to 60'],
     ['network', 'connect_timeout = 0', 'connect_timeout = 0 in CONFIG [network]: must be a number of seconds from 0.1 to 3600'],
     ['network', 'read_timeout = 10m', 'read_timeout = 10m in CONFIG [network]: must be a number of seconds from 0.1 to 86400'],

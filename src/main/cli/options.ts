@@ -60,6 +60,7 @@ export function serviceOptions(values: CommonValues, env: NodeJS.ProcessEnv = pr
     proxy: settings.proxy,
     backupApiBase: settings.backupApiBase,
     requestsPerMinute: settings.requestsPerMinute,
+    cooldown: { initialMs: settings.cooldownMs, maxMs: Math.max(settings.cooldownMs, settings.cooldownMaxMs), openAfter: settings.cooldownAfter },
     limitRate: settings.limitRate,
     encrypt: settings.encrypt,
     preset: settings.preset,

@@ -20,6 +20,12 @@ export interface Settings {
   /** Longest silence before a request counts as stalled. */
   readTimeoutMs: number;
   maxRetries: number;
+  /** First cool-down of an endpoint that answers 503/529 `cooldownAfter` times in a row; each one opened again doubles it. */
+  cooldownMs: number;
+  /** Longest cool-down. */
+  cooldownMaxMs: number;
+  /** 503/529 answers in a row (no success between) that mean the endpoint is down, not merely busy. */
+  cooldownAfter: number;
   /**
    * Floor of the silence after which a request without an answer, or a body that stopped, is sent again on another
    * connection (the first answer wins); 0: never. The real threshold adapts to the endpoint's response times.
@@ -57,6 +63,9 @@ export const DEFAULT_SETTINGS: Settings = {
   connectTimeoutMs: PRESETS[DEFAULT_PRESET].connectTimeoutMs,
   readTimeoutMs: PRESETS[DEFAULT_PRESET].readTimeoutMs,
   maxRetries: 5,
+  cooldownMs: 30_000,
+  cooldownMaxMs: 600_000,
+  cooldownAfter: 5,
   resendAfterMs: 250,
   limitRate: null,
   proxy: null,
