@@ -2,26 +2,18 @@
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeBytes, startOrigin, type Origin, type OriginFile } from '../fixtures/files-api-origin.ts';
-import { filesUnder, killLeftoverChildren, runCli, startCli, type CliResult } from '../integration/run-cli.ts';
+import { filesUnder, runCli, startCli } from '../integration/run-cli.ts';
 import type { DownloadEvent } from '../../src/main/engine/events.ts';
 import { DEFAULT_SERVICE_OPTIONS, FilehaulService } from '../../src/main/service.ts';
-import { catalogRows, integrityCheck, MiB, PROOF_KEY, tempDir } from './proof-helpers.ts';
+import { catalogRows, cleanupsAfterEach, explainRun, integrityCheck, MiB, PROOF_KEY, tempDir } from './proof-helpers.ts';
 
 const KEY = 'sk-ant-proof-database';
 const ENV = { ANTHROPIC_API_KEY: KEY };
 const CREATED = '2025-02-10T08:00:00Z';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  await killLeftoverChildren();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function explain(result: CliResult): string {
-  return `exit ${result.code} signal ${result.signal}\nstderr:\n${result.stderr}\nstdout (last lines):\n${result.stdout.split('\n').slice(-8).join('\n')}`;
-}
+const cleanups = cleanupsAfterEach();
 
 async function setup(files: OriginFile[], rate?: number): Promise<{ origin: Origin; dataDir: string; db: string; get: (id: string) => string[] }> {
   const origin = await startOrigin({ apiKey: KEY, files, bytesPerSecondPerConnection: rate });
@@ -103,16 +95,16 @@ describe('database trouble', () => {
     cleanups.push(() => void (locker.open && locker.close()));
     locker.exec('BEGIN EXCLUSIVE');
     const locked = await runCli(get(second.id), { env: ENV });
-    expect(locked.code, explain(locked)).toBe(1);
+    expect(locked.code, explainRun(locked)).toBe(1);
     expect(locked.stderr).not.toMatch(/SqliteError|\n\s+at /);
-    expect(locked.stderrLines, explain(locked)).toHaveLength(1);
+    expect(locked.stderrLines, explainRun(locked)).toHaveLength(1);
     expect(locked.stderrLines[0]).toMatch(new RegExp(`^filehaul: ${second.id}: .*locked`, 'i'));
     expect(origin.contentRequests(second.id)).toEqual([]);
     locker.exec('COMMIT');
     locker.close();
 
     const later = await runCli(get(second.id), { env: ENV });
-    expect(later.code, explain(later)).toBe(0);
+    expect(later.code, explainRun(later)).toBe(0);
     expect(readFileSync(path.join(dataDir, 'raw/2025-02', second.filename)).equals(second.bytes)).toBe(true);
     expect(await archived(dataDir)).toHaveLength(2);
     expect(integrityCheck(db)).toBe('ok');
@@ -174,7 +166,7 @@ describe('database trouble', () => {
     removeCatalog(db);
 
     const again = await runCli(get(big.id), { env: ENV });
-    expect(again.code, explain(again)).toBe(0);
+    expect(again.code, explainRun(again)).toBe(0);
     // Nothing to resume from: the offsets lived in the catalog, so the run starts at zero (and must not trust the old part).
     expect(again.events.find((event) => event.event === 'start')?.bytes_downloaded).toBe(0);
     expect(readFileSync(path.join(dataDir, 'raw/2025-02', big.filename)).equals(big.bytes)).toBe(true);
@@ -192,7 +184,7 @@ describe('database trouble', () => {
     await first.exited;
     removeCatalog(db);
     const again = await runCli(get(big.id), { env: ENV });
-    expect(again.code, explain(again)).toBe(0);
+    expect(again.code, explainRun(again)).toBe(0);
     expect((await filesUnder(path.join(dataDir, 'tmp'))).filter((name) => !name.endsWith('.reserve'))).toEqual([]);
   });
 
@@ -208,7 +200,7 @@ describe('database trouble', () => {
     removeCatalog(db);
 
     const again = await runCli(get(small.id), { env: ENV });
-    expect(again.code, explain(again)).toBe(0);
+    expect(again.code, explainRun(again)).toBe(0);
     expect(readFileSync(manifest, 'utf8')).toContain(`raw/2025-02/${small.filename}`);
     expect(await archived(dataDir)).toEqual([`raw/2025-02/${small.filename}`]);
     expect(origin.contentRequests(small.id)).toHaveLength(requests);
@@ -226,15 +218,15 @@ describe('database trouble', () => {
     const advice = new RegExp(`^filehaul: The catalog at ${db} is not a readable Filehaul database \\(.+\\)\\. Move it aside and run \`filehaul reindex\` to rebuild it\\.$`);
     for (const args of [get(kept.id), ['status', '--dir', dataDir], ['reindex', '--dir', dataDir]]) {
       const refused = await runCli(args, { env: ENV });
-      expect(refused.code, explain(refused)).toBe(1);
-      expect(refused.stderrLines, explain(refused)).toHaveLength(1);
+      expect(refused.code, explainRun(refused)).toBe(1);
+      expect(refused.stderrLines, explainRun(refused)).toHaveLength(1);
       expect(refused.stderrLines[0]).toMatch(advice);
     }
     expect(await archived(dataDir)).toEqual([`raw/2025-02/${kept.filename}`]);
 
     renameSync(db, `${db}.corrupt`);
     const reindexed = await runCli(['reindex', '--dir', dataDir, '--json']);
-    expect(reindexed.code, explain(reindexed)).toBe(0);
+    expect(reindexed.code, explainRun(reindexed)).toBe(0);
     expect(reindexed.events[0]).toMatchObject({ entries: 1, fromManifests: 1, unmanifested: [], missingFiles: [] });
     const listing = await runCli(['ls', '--dir', dataDir, '--month', '2025-02', '--json']);
     const entries = listing.events[0].entries as Array<Record<string, unknown>>;
@@ -243,7 +235,7 @@ describe('database trouble', () => {
 
     const requests = origin.contentRequests(kept.id).length;
     const again = await runCli(get(kept.id), { env: ENV });
-    expect(again.code, explain(again)).toBe(0);
+    expect(again.code, explainRun(again)).toBe(0);
     expect(again.events.at(-1)).toMatchObject({ event: 'done', already_archived: true });
     expect(origin.contentRequests(kept.id)).toHaveLength(requests);
     expect(await archived(dataDir)).toEqual([`raw/2025-02/${kept.filename}`]);

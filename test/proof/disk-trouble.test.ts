@@ -2,28 +2,20 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SPACE_WAIT_PREFIX } from '../../src/main/engine/storage-watch.ts';
 import { ManualClock } from '../../src/main/engine/traffic/manual-clock.ts';
 import { DEFAULT_SERVICE_OPTIONS, FilehaulService } from '../../src/main/service.ts';
 import type { DownloadEvent } from '../../src/main/engine/events.ts';
 import { makeBytes, startOrigin, type Origin, type OriginFile } from '../fixtures/files-api-origin.ts';
-import { filesUnder, killLeftoverChildren, runCli, startCli, type CliResult, type JsonEvent } from '../integration/run-cli.ts';
-import { canMountTmpfs, catalogRows, integrityCheck, MiB, mountCommand, PROOF_KEY, tempDir } from './proof-helpers.ts';
+import { filesUnder, runCli, startCli, type JsonEvent } from '../integration/run-cli.ts';
+import { canMountTmpfs, catalogRows, cleanupsAfterEach, explainRun, integrityCheck, MiB, mountCommand, PROOF_KEY, tempDir } from './proof-helpers.ts';
 
 const KEY = 'sk-ant-proof-disk';
 const ENV = { ANTHROPIC_API_KEY: KEY };
 const mountable = canMountTmpfs();
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  await killLeftoverChildren();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function explain(result: CliResult): string {
-  return `exit ${result.code} signal ${result.signal}\nstderr:\n${result.stderr}\nstdout (last lines):\n${result.stdout.split('\n').slice(-8).join('\n')}`;
-}
+const cleanups = cleanupsAfterEach();
 
 /** A data dir on its own tmpfs of `size`, unmounted and removed after the test. */
 function smallDisk(size: string): { dataDir: string; remount: (options: string) => void } {
@@ -68,9 +60,9 @@ describe.skipIf(!mountable.ok)(`full and read-only disks${mountable.ok ? '' : ` 
     // --no-wait-for-space: the script's choice to stop at once rather than wait for space (the default waits; see below).
     const args = getArgs(server, dataDir, file.id, '--max-retries', '0', '--no-wait-for-space');
     const full = await runCli(args, { env: ENV });
-    expect(full.code, explain(full)).toBe(1);
+    expect(full.code, explainRun(full)).toBe(1);
     expect(full.stderr).not.toMatch(/SqliteError|\n\s+at /);
-    expect(full.stderrLines, explain(full)).toHaveLength(1);
+    expect(full.stderrLines, explainRun(full)).toHaveLength(1);
     expect(full.stderrLines[0]).toMatch(new RegExp(`^filehaul: ${file.id}: .*(no space left on device|ENOSPC)`, 'i'));
     expect(await filesUnder(path.join(dataDir, 'raw'))).toEqual([]);
     expect(integrityCheck(path.join(dataDir, 'filehaul.db'))).toBe('ok');
@@ -79,7 +71,7 @@ describe.skipIf(!mountable.ok)(`full and read-only disks${mountable.ok ? '' : ` 
 
     remount('size=64m');
     const again = await runCli(getArgs(server, dataDir, file.id, '--max-retries', '0'), { env: ENV });
-    expect(again.code, explain(again)).toBe(0);
+    expect(again.code, explainRun(again)).toBe(0);
     expect(again.events.find((event) => event.event === 'start')?.bytes_downloaded).toBeGreaterThan(0);
     expect(readFileSync(path.join(dataDir, 'raw/2025-04', file.filename)).equals(file.bytes)).toBe(true);
     expect((await filesUnder(path.join(dataDir, 'tmp'))).filter((name) => name.endsWith('.part'))).toEqual([]);
@@ -98,12 +90,12 @@ describe.skipIf(!mountable.ok)(`full and read-only disks${mountable.ok ? '' : ` 
     writeFileSync(path.join(dataDir, 'filler.bin'), Buffer.alloc(5 * MiB, 1));
     const args = getArgs(server, dataDir, file.id, '--no-wait-for-space');
     const first = await runCli(args, { env: ENV });
-    expect(first.code, explain(first)).toBe(1);
+    expect(first.code, explainRun(first)).toBe(1);
     expect(first.stderr).toMatch(/ENOSPC/);
     expect(first.events.filter((event) => event.event === 'retry' && /ENOSPC/.test(String(event.reason)))).toEqual([]);
     rmSync(path.join(dataDir, 'filler.bin'));
     const second = await runCli(args, { env: ENV });
-    expect(second.code, explain(second)).toBe(0);
+    expect(second.code, explainRun(second)).toBe(0);
     expect(second.events.find((event) => event.event === 'start')?.bytes_downloaded).toBeGreaterThan(0);
     // Whatever the runs did, the archive holds the right bytes or nothing: never a wrong file.
     for (const archived of await filesUnder(path.join(dataDir, 'raw'))) expect(readFileSync(archived).equals(file.bytes), archived).toBe(true);
@@ -145,7 +137,7 @@ describe.skipIf(!mountable.ok)(`full and read-only disks${mountable.ok ? '' : ` 
     expect(Number(restarted.bytes_downloaded)).toBeGreaterThan(0);
     await cli.waitForEvent((event) => event.event === 'done');
     const result = await cli.exited;
-    expect(result.code, explain(result)).toBe(0);
+    expect(result.code, explainRun(result)).toBe(0);
     expect(result.stderr).toBe('');
 
     expect(readFileSync(path.join(dataDir, 'raw/2025-04', file.filename)).equals(file.bytes)).toBe(true);
@@ -223,12 +215,12 @@ describe.skipIf(!mountable.ok)(`full and read-only disks${mountable.ok ? '' : ` 
     const server = await origin([first, second]);
     const { dataDir, remount } = smallDisk('16m');
     const done = await runCli(getArgs(server, dataDir, first.id), { env: ENV });
-    expect(done.code, explain(done)).toBe(0);
+    expect(done.code, explainRun(done)).toBe(0);
 
     remount('ro');
     const refused = await runCli(getArgs(server, dataDir, second.id), { env: ENV });
-    expect(refused.code, explain(refused)).toBe(1);
-    expect(refused.stderrLines, explain(refused)).toHaveLength(1);
+    expect(refused.code, explainRun(refused)).toBe(1);
+    expect(refused.stderrLines, explainRun(refused)).toHaveLength(1);
     expect(refused.stderrLines[0]).toMatch(new RegExp(`^filehaul: Cannot write to the data directory ${dataDir}: EROFS: read-only file system`));
     expect(refused.stdout).toBe('');
     expect(server.contentRequests(second.id)).toEqual([]);
@@ -236,7 +228,7 @@ describe.skipIf(!mountable.ok)(`full and read-only disks${mountable.ok ? '' : ` 
 
     remount('rw');
     const later = await runCli(getArgs(server, dataDir, second.id), { env: ENV });
-    expect(later.code, explain(later)).toBe(0);
+    expect(later.code, explainRun(later)).toBe(0);
     expect(readFileSync(path.join(dataDir, 'raw/2025-04', second.filename)).equals(second.bytes)).toBe(true);
     expect(integrityCheck(path.join(dataDir, 'filehaul.db'))).toBe('ok');
   });

@@ -4,8 +4,10 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { afterEach } from 'vitest';
 import type { DownloadEvent } from '../../src/main/engine/events.ts';
 import { DEFAULT_SERVICE_OPTIONS, FilehaulService, type ServiceOptions } from '../../src/main/service.ts';
+import { killLeftoverChildren, type CliResult } from '../integration/run-cli.ts';
 
 export const MiB = 1024 * 1024;
 export const PROOF_KEY = 'sk-ant-proof-suite-key';
@@ -100,4 +102,19 @@ export function canMountTmpfs(): { ok: boolean; why: string } {
 export function mountCommand(args: string[]): void {
   const result = spawnSync(args[0], args.slice(1), { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr || result.error?.message}`);
+}
+
+/** A test file's cleanups: registered during a test, run in reverse after it, once any CLI child it left is killed. */
+export function cleanupsAfterEach(): Array<() => Promise<void> | void> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    await killLeftoverChildren();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return cleanups;
+}
+
+/** A CLI run in words for a failed assertion: exit, stderr and the last lines of stdout. */
+export function explainRun(result: CliResult): string {
+  return `exit ${result.code} signal ${result.signal}\nstderr:\n${result.stderr}\nstdout (last lines):\n${result.stdout.split('\n').slice(-8).join('\n')}`;
 }
