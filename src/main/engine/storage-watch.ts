@@ -1,5 +1,6 @@
 // Waits for disk space: while downloads are paused because the disk is full, checks free space every few seconds and lets each go once there is room for what it still has to write.
 import { statfs } from 'node:fs/promises';
+import { formatBytes } from '../util/format-bytes.ts';
 import { systemClock, type Clock } from './traffic/clock.ts';
 
 /** Free bytes on the file system that holds `dir`. */
@@ -209,18 +210,5 @@ export function pausedForSpace(outcome: { state: string; message?: string; code?
 
 /** The message of a download waiting for space: what must be free, what is, and that it goes on by itself. */
 export function spaceWaitMessage(check: SpaceCheck, dir: string): string {
-  return `${SPACE_WAIT_PREFIX} in ${dir}: needs ${formatSize(check.neededBytes)} free, ${formatSize(check.freeBytes)} free now; resumes by itself once there is room`;
-}
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** Sizes as the command line prints them (kept here so the engine does not import the command line). */
-function formatSize(bytes: number): string {
-  let value = Math.max(0, bytes);
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${UNITS[unit]}`;
+  return `${SPACE_WAIT_PREFIX} in ${dir}: needs ${formatBytes(Math.max(0, check.neededBytes))} free, ${formatBytes(Math.max(0, check.freeBytes))} free now; resumes by itself once there is room`;
 }
