@@ -219,7 +219,7 @@ export function createTrafficClient(inner: HttpClient, options: TrafficOptions):
     const signal = getOptions.signal ? AbortSignal.any([getOptions.signal, controller.signal]) : controller.signal;
     const allowance = allowanceFor(route.endpoint);
     const sentAt = clock.now();
-    const base = { url: publicUrl(route.url), endpoint: route.endpoint, range: headers.range ?? headers.Range ?? null, waitedMs: sentAt - arrivedAt, failover: route.failover };
+    const base = { url: publicUrl(route.url), endpoint: route.endpoint, range: rangeHeader(headers), waitedMs: sentAt - arrivedAt, failover: route.failover };
     const answer = (async () => {
       let response: HttpResponse;
       try {
@@ -278,8 +278,7 @@ export function createTrafficClient(inner: HttpClient, options: TrafficOptions):
   }
 
   function responseTimeOf(endpoint: string, headers: Record<string, string>): ResponseTime {
-    const ranged = Object.keys(headers).some((name) => name.toLowerCase() === 'range');
-    const key = `${endpoint} ${ranged ? 'range' : 'call'}`;
+    const key = `${endpoint} ${rangeHeader(headers) !== null ? 'range' : 'call'}`;
     let estimate = responseTimes.get(key);
     if (!estimate) {
       estimate = new ResponseTime();
@@ -340,4 +339,10 @@ export function createTrafficClient(inner: HttpClient, options: TrafficOptions):
       await inner.close();
     },
   };
+}
+
+/** The Range header of a request, whatever its case: ranged content and API calls are timed apart, and logged with it. */
+function rangeHeader(headers: Record<string, string>): string | null {
+  for (const name in headers) if (name.toLowerCase() === 'range') return headers[name];
+  return null;
 }
