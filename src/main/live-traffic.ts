@@ -66,26 +66,12 @@ export function startLiveTrafficFile(tmpDir: string, stats: () => TrafficStats, 
 }
 
 /**
- * The live traffic of every other Filehaul process on this data dir that is still running. Files left by a process
- * that died (kill -9) are removed on the way: their pid is gone, so their figures describe nothing.
+ * The live traffic of every other Filehaul process on this data dir that is still running, and wrote within
+ * STALE_MS. Files left by a process that died (kill -9) are removed on the way: their figures describe nothing.
  */
 export function readLiveTraffic(tmpDir: string, now: number = Date.now()): LiveTraffic[] {
-  let names: string[];
-  try {
-    names = readdirSync(tmpDir);
-  } catch {
-    return [];
-  }
   const found: LiveTraffic[] = [];
-  for (const name of names) {
-    if (!name.startsWith(FILE_PREFIX) || !name.endsWith(FILE_SUFFIX)) continue;
-    const pid = Number(name.slice(FILE_PREFIX.length, -FILE_SUFFIX.length));
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
-    const file = path.join(tmpDir, name);
-    if (!processAlive(pid)) {
-      rmSync(file, { force: true });
-      continue;
-    }
+  for (const { pid, file } of otherLiveFiles(tmpDir)) {
     try {
       const live = JSON.parse(readFileSync(file, 'utf8')) as LiveTraffic;
       const fresh = typeof live?.writtenAt === 'number' && now - live.writtenAt < STALE_MS;
@@ -99,7 +85,26 @@ export function readLiveTraffic(tmpDir: string, now: number = Date.now()): LiveT
 
 /** Removes the files of processes that died without cleaning up (kill -9, power loss); run when a service opens. */
 export function removeDeadTrafficFiles(tmpDir: string): void {
-  readLiveTraffic(tmpDir);
+  // Walking the files is what removes the dead ones; the live ones are not read.
+  Array.from(otherLiveFiles(tmpDir));
+}
+
+/** The traffic files of other processes that are alive; those of dead processes are deleted as they are met. */
+function* otherLiveFiles(tmpDir: string): Generator<{ pid: number; file: string }> {
+  let names: string[];
+  try {
+    names = readdirSync(tmpDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(FILE_PREFIX) || !name.endsWith(FILE_SUFFIX)) continue;
+    const pid = Number(name.slice(FILE_PREFIX.length, -FILE_SUFFIX.length));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    const file = path.join(tmpDir, name);
+    if (processAlive(pid)) yield { pid, file };
+    else rmSync(file, { force: true });
+  }
 }
 
 export function liveTrafficPath(tmpDir: string, pid: number): string {
