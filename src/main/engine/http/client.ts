@@ -1,5 +1,22 @@
 // The HTTP client every request goes through: one undici Agent with keep-alive and the configured timeouts.
-import { Agent, EnvHttpProxyAgent, interceptors, request, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
+import type { Agent as AgentType, Dispatcher } from 'undici';
+
+/**
+ * undici's own modules, each loaded only when used. `import 'undici'` evaluates all ~110 of its files (fetch,
+ * WebSocket, mocks, caches, HTTP/2) for ~0.1 s of every command's start-up; the Agent and the request call we use
+ * are about half of that, and the proxy agent and redirect interceptor load only for the runs that need them.
+ * undici has no "exports" map, so these paths are importable; undici-modules.test.ts checks that each is the very
+ * class or function the package exports, so an undici release that moves one fails the tests, not a download.
+ */
+const require = createRequire(import.meta.url);
+export const undiciModules = {
+  agent: () => require('undici/lib/dispatcher/agent.js') as typeof Undici.Agent,
+  request: () => require('undici/lib/api/api-request.js') as (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>,
+  envHttpProxyAgent: () => require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof Undici.EnvHttpProxyAgent,
+  redirectInterceptor: () => require('undici/lib/interceptor/redirect.js') as typeof Undici.interceptors.redirect,
+};
 
 export interface HttpSettings {
   /** Time to establish a TCP/TLS connection. */
@@ -51,14 +68,18 @@ export function createHttpClient(settings: HttpSettings, env: NodeJS.ProcessEnv 
     keepAliveMaxTimeout: 120_000,
   };
   const agent = createDispatcher(agentOptions, settings.proxy ?? null, env);
-  const redirecting = agent.compose(interceptors.redirect({ maxRedirections: 5 }));
+  const request = undiciModules.request();
+  let redirecting: Dispatcher | null = null;
+  const followingRedirects = () => (redirecting ??= agent.compose(undiciModules.redirectInterceptor()({ maxRedirections: 5 })));
   return {
     async get(url, headers, options = {}) {
-      const response = await request(url, {
+      const { origin, pathname, search } = new URL(url);
+      const response = await request.call(options.followRedirects ? followingRedirects() : agent, {
+        origin,
+        path: `${pathname}${search}`,
         method: 'GET',
         headers: { 'user-agent': USER_AGENT, ...headers },
         signal: options.signal,
-        dispatcher: options.followRedirects ? redirecting : agent,
       });
       return { status: response.statusCode, headers: response.headers as HttpResponse['headers'], body: response.body };
     },
@@ -72,19 +93,20 @@ export function createHttpClient(settings: HttpSettings, env: NodeJS.ProcessEnv 
  * Many users reach the API only through a proxy. An explicit --proxy wins; otherwise the usual environment
  * variables decide (NO_PROXY still exempts hosts). Plain http targets are forwarded, https ones tunnelled (CONNECT).
  */
-function createDispatcher(options: Agent.Options, proxy: string | null, env: NodeJS.ProcessEnv): Dispatcher {
+function createDispatcher(options: AgentType.Options, proxy: string | null, env: NodeJS.ProcessEnv): Dispatcher {
   const noProxy = env.NO_PROXY ?? env.no_proxy;
-  if (proxy) return new EnvHttpProxyAgent({ ...options, httpProxy: proxy, httpsProxy: proxy, noProxy: noProxy ?? '' });
+  const EnvHttpProxyAgent = () => undiciModules.envHttpProxyAgent();
+  if (proxy) return new (EnvHttpProxyAgent())({ ...options, httpProxy: proxy, httpsProxy: proxy, noProxy: noProxy ?? '' });
   const fromEnv = env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy;
   if (fromEnv) {
-    return new EnvHttpProxyAgent({
+    return new (EnvHttpProxyAgent())({
       ...options,
       httpProxy: env.HTTP_PROXY ?? env.http_proxy ?? undefined,
       httpsProxy: env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy ?? undefined,
       noProxy: noProxy ?? '',
     });
   }
-  return new Agent(options);
+  return new (undiciModules.agent())(options);
 }
 
 /**
