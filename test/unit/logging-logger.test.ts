@@ -1,5 +1,6 @@
 // Tests for logger.ts: JSON lines in logs/filehaul.log, size rotation keeping K files, and a planted key in no byte under logs/.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -122,5 +123,43 @@ describe('createLogger', () => {
     expect(text).not.toContain('PLANTED');
     // Scrubbing keeps every line valid JSON.
     for (const name of names) await readLines(name);
+  });
+});
+
+describe('createLogger before pino has loaded', () => {
+  it('writes a line queued before pino loaded with the time it was logged, not the time it was written', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const loggedAt = Date.UTC(2026, 0, 2, 3, 4, 5);
+      vi.setSystemTime(loggedAt);
+      const logger = createLogger(logsDir);
+      logger.child({ download_id: 'd1' }).info({ file_id: 'file_1' }, 'queued');
+      vi.setSystemTime(loggedAt + 60_000);
+      closeLogger(logger);
+      expect(await readLines('filehaul.log')).toEqual([
+        expect.objectContaining({ msg: 'queued', file_id: 'file_1', download_id: 'd1', timestamp: new Date(loggedAt).toISOString() }),
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('still writes the queued lines of a process that exits without closing the log, and loads no pino when nothing was logged', async () => {
+    const loggerUrl = new URL('../../src/main/logging/logger.ts', import.meta.url).href;
+    const script = `
+      import { createRequire } from 'node:module';
+      const { closeLogger, createLogger } = await import(${JSON.stringify(loggerUrl)});
+      const quiet = createLogger(process.argv[1] + '/quiet');
+      closeLogger(quiet);
+      const pinoLoaded = Object.keys(createRequire(import.meta.url).cache).some((file) => file.includes('/node_modules/pino/'));
+      process.stdout.write(JSON.stringify({ pinoLoaded }));
+      createLogger(process.argv[1]).warn({ file_id: 'file_9' }, 'logged just before exit');
+      process.exit(3);
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, logsDir], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(3);
+    expect(JSON.parse(child.stdout)).toEqual({ pinoLoaded: false });
+    expect(await readLines('filehaul.log')).toEqual([expect.objectContaining({ level: 'warn', msg: 'logged just before exit', file_id: 'file_9' })]);
   });
 });
