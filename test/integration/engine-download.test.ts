@@ -1,4 +1,5 @@
 // The engine against a real origin on loopback: segmented downloads, the probe, archive placement, request economy.
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { makeBytes } from '../fixtures/files-api-origin.ts';
 import { startHarness, type Harness } from './engine-harness.ts';
 
 const MiB = 1024 * 1024;
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 let harness: Harness;
 
 beforeEach(async () => {
@@ -24,7 +26,7 @@ describe('segmented download', () => {
     expect(result.bytes!.equals(bytes)).toBe(true);
     if (result.outcome.state !== 'done') return;
     expect(result.outcome.record.finalPath).toBe('raw/2025-03/report.pdf');
-    expect(result.outcome.record.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(result.outcome.record.sha256).toBe(sha256(bytes));
     const [metadata] = harness.origin.requests.filter((entry) => entry.kind === 'metadata');
     expect(metadata.headers['x-api-key']).toBe('sk-ant-test-engine-key');
     expect(metadata.headers['anthropic-version']).toBe('2023-06-01');
@@ -42,9 +44,24 @@ describe('segmented download', () => {
     harness.origin.addFile({ id: 'file_big', filename: 'big.bin', bytes, createdAt: '2025-01-02T00:00:00Z' });
     const [result] = await harness.get(['file_big'], { connections: 6 });
     expect(result.bytes!.equals(bytes)).toBe(true);
+    expect(result.outcome.state === 'done' && result.outcome.record.sha256).toBe(sha256(bytes));
     const content = harness.origin.contentRequests('file_big');
     expect(content.length).toBeLessThanOrEqual(6 + 4);
     for (const entry of content.slice(1)) expect(entry.range).toMatch(/^bytes=\d+-\d+$/);
+  });
+
+  it('records the SHA-256 of the whole file when most of it was hashed during the transfer', async () => {
+    // Throttled so that progress ticks (every 50 ms here) see the first range grow past the 8 MiB hashing step.
+    const slow = await startHarness({ bytesPerSecondPerConnection: 16 * MiB });
+    try {
+      const bytes = makeBytes(40 * MiB + 999, 8);
+      slow.origin.addFile({ id: 'file_prefix', filename: 'prefix.bin', bytes, createdAt: '2025-04-01T00:00:00Z' });
+      const [result] = await slow.get(['file_prefix'], { connections: 2 });
+      expect(result.bytes!.equals(bytes)).toBe(true);
+      expect(result.outcome.state === 'done' && result.outcome.record.sha256).toBe(sha256(bytes));
+    } finally {
+      await slow.close();
+    }
   });
 
   it('falls back to one stream when the server ignores Range', async () => {

@@ -2,7 +2,7 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { sha256File } from '../engine/finalize.ts';
+import { sha256File } from '../engine/file-hash.ts';
 import { clearArchiveEntries, isArchiveMonth, listMonths, recordArchivedFile, type NewArchiveEntry } from '../store/archive-entries.ts';
 import { claimManifestWrite, monthGenerations } from '../store/dirty-months.ts';
 import type { DataLayout } from './layout.ts';

@@ -2,7 +2,7 @@
 import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { sha256File } from '../engine/finalize.ts';
+import { sha256File } from '../engine/file-hash.ts';
 import { isArchiveMonth, listMonthEntriesByPath, listMonths, type ArchiveEntry } from '../store/archive-entries.ts';
 import type { DataLayout } from './layout.ts';
 import { scanMonthDir, scanRawMonths } from './reindex.ts';

@@ -12,6 +12,7 @@ import { planSegments, segmentCount } from './segments.ts';
 import { nextAssignment } from './segment-assignment.ts';
 import type { DownloadSource } from './source.ts';
 import { DurabilityClock } from './durability-clock.ts';
+import { PrefixHash, writtenPrefix } from './file-hash.ts';
 import { finalizeDownload } from './finalize.ts';
 import { applyDetails, hasValidator, learnFromResponse, liveSegment, persistRecord, toRecord, validatorsOf } from './download-record.ts';
 import { DEFAULT_DOWNLOAD_SETTINGS, type DownloadDeps, type DownloadOutcome, type DownloadSettings } from './download-settings.ts';
@@ -31,6 +32,8 @@ export class DownloadRun {
   readonly #startedAt = Date.now();
   #segments: LiveSegment[] = [];
   #part: PartFile | null = null;
+  /** Hashes the part file's written prefix during the transfer; belongs to #part and goes with it. */
+  #prefixHash: PrefixHash | null = null;
   #clock: DurabilityClock | null = null;
   #bytesThisRun = 0;
   #retryCount = 0;
@@ -84,6 +87,7 @@ export class DownloadRun {
       return await this.#settle(error);
     } finally {
       await this.#clock?.stop();
+      await this.#prefixHash?.close();
       await this.#part?.close().catch(() => {});
     }
   }
@@ -323,6 +327,8 @@ export class DownloadRun {
     this.#record.restartCount++;
     await this.#clock?.stop();
     this.#clock = null;
+    await this.#prefixHash?.close();
+    this.#prefixHash = null;
     await this.#part?.close().catch(() => {});
     this.#part = null;
     await rm(this.#deps.archive.partPath(this.#record.id), { force: true });
@@ -341,7 +347,8 @@ export class DownloadRun {
     this.#setState('verifying', null);
     await this.#clock?.stop();
     this.#clock = null;
-    const result = await finalizeDownload(this.#record, this.#part!, this.#segments, this.#deps.archive);
+    const result = await finalizeDownload(this.#record, this.#part!, this.#segments, this.#deps.archive, this.#prefixHash);
+    this.#prefixHash = null;
     await this.#part!.close();
     this.#part = null;
     Object.assign(this.#record, { state: 'done', error: null, completedAt: new Date().toISOString(), finalPath: result.finalPath, sha256: result.sha256 });
@@ -399,12 +406,13 @@ export class DownloadRun {
   }
 
   #emitProgress(): void {
-    const clock = this.#clock;
+    const bytesPerSecond = this.#clock ? this.#clock.bytesPerSecond(this.#bytesThisRun) : 0;
+    void this.#prefixHash?.advance(writtenPrefix(this.#segments), bytesPerSecond);
     this.#emit({
       type: 'progress',
       bytesDownloaded: this.#bytesPresent(),
       sizeBytes: this.#record.sizeBytes,
-      bytesPerSecond: clock ? clock.bytesPerSecond(this.#bytesThisRun) : 0,
+      bytesPerSecond,
       connections: this.#segments.filter((segment) => segment.streaming).length,
       retryCount: this.#retryCount,
       durationMs: Date.now() - this.#startedAt,
@@ -436,8 +444,11 @@ export class DownloadRun {
   }
 
   async #openPart(size: number | null): Promise<PartFile> {
+    await this.#prefixHash?.close();
     await this.#part?.close().catch(() => {});
-    return PartFile.open(this.#deps.archive.partPath(this.#record.id), size);
+    const part = await PartFile.open(this.#deps.archive.partPath(this.#record.id), size);
+    this.#prefixHash = new PrefixHash(part.path);
+    return part;
   }
 
   #saveSegments(): void {
