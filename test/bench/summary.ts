@@ -35,7 +35,10 @@ export function targetsTable(r: BenchResults, meta: ReportMeta): Table {
     const aria = res.tools.find((t) => t.tool === 'aria2c');
     if (s.idealBytesPerSec) {
       const share = fh?.seconds ? s.size / fh.seconds / s.idealBytesPerSec : null;
-      row(label, `filehaul throughput ÷ ideal (${s.connections} × 2 MiB/s)`, '≥ 97%', share === null ? 'n/a' : `${(share * 100).toFixed(0)}% (${fh!.seconds!.toFixed(2)} s)`, share === null ? null : share >= 0.97, only(s.id));
+      // Judged on nginx's real rate (2m = 2 MiB/s); the issue's "20 MB/s" read as 20,000,000 B/s is shown beside it.
+      const decimalShare = fh?.seconds ? s.size / fh.seconds / (s.connections * 2_000_000) : null;
+      const result = share === null ? 'n/a' : `${(share * 100).toFixed(1)}% (${fh!.seconds!.toFixed(2)} s; ${(decimalShare! * 100).toFixed(1)}% of ${s.connections * 2} MB/s read as decimal)`;
+      row(label, `filehaul throughput ÷ ideal (${s.connections} × 2 MiB/s)`, '≥ 97%', result, share === null ? null : share >= 0.97, only(s.id));
     }
     if (aria) {
       const ratio = fh?.seconds && aria.seconds ? aria.seconds / fh.seconds : null;

@@ -33,7 +33,7 @@ export function scenarioTable(res: ScenarioResult, meta: ReportMeta): Table {
   head.push('CPU s', 'GETs per run', 'runs (s)', 'filehaul/tool throughput');
   const rows = res.tools.map((t) => {
     const row = [t.tool, t.tool === 'curl' ? '1' : String(s.connections), fix(t.seconds, 2), fix(t.mibPerSec, 1)];
-    if (s.idealBytesPerSec) row.push(t.seconds === null ? 'n/a' : `${((s.size / t.seconds / s.idealBytesPerSec) * 100).toFixed(0)}%`);
+    if (s.idealBytesPerSec) row.push(t.seconds === null ? 'n/a' : `${((s.size / t.seconds / s.idealBytesPerSec) * 100).toFixed(1)}%`);
     else row.push(rss(t, meta.rssMethod));
     row.push(fix(t.cpuSeconds, 2), requestsCell(t), runsCell(t), t.tool === 'filehaul' ? '—' : ratio(fh, t));
     return row;
