@@ -1,23 +1,20 @@
 // One download from first request to verified archive file: probe, plan segments, run connections, split, retry, restart.
-import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { DownloadRecord } from '../../shared/model.ts';
-import { FatalError, RestartRequired, RetryableError, StorageError, isAbort } from './errors.ts';
+import { FatalError, RestartRequired, RetryableError } from './errors.ts';
 import type { DownloadEvent } from './events.ts';
 import { discardBody, type HttpResponse, type RequestWait } from './http/client.ts';
 import { headerValue } from './http/retry-policy.ts';
-import { PartFile } from './part-file.ts';
 import { checkRangeResponse, requestRange, streamIntoSegment, type ByteRateLimit, type LiveSegment, type Validators } from './range-request.ts';
 import { planSegments, segmentCount } from './segments.ts';
 import { nextAssignment } from './segment-assignment.ts';
 import type { DownloadSource } from './source.ts';
-import { DurabilityClock } from './durability-clock.ts';
-import { PrefixHash, writtenPrefix } from './file-hash.ts';
-import { finalizeDownload } from './finalize.ts';
 import { applyDetails, hasValidator, learnFromResponse, liveSegment, persistRecord, toRecord, validatorsOf } from './download-record.ts';
 import { DEFAULT_DOWNLOAD_SETTINGS, type DownloadDeps, type DownloadOutcome, type DownloadSettings } from './download-settings.ts';
 import { retryUntilDone } from './retry-loop.ts';
 import { HedgePlanner, streamWithHedge } from './silence-hedge.ts';
+import { PartWorkspace } from './part-workspace.ts';
+import { RunEnding, type RunEvent } from './run-ending.ts';
 
 export { DEFAULT_DOWNLOAD_SETTINGS, type DownloadDeps, type DownloadOutcome, type DownloadSettings } from './download-settings.ts';
 export { toRecord } from './download-record.ts';
@@ -31,10 +28,10 @@ export class DownloadRun {
   readonly #signal: AbortSignal;
   readonly #startedAt = Date.now();
   #segments: LiveSegment[] = [];
-  #part: PartFile | null = null;
-  /** Hashes the part file's written prefix during the transfer; belongs to #part and goes with it. */
-  #prefixHash: PrefixHash | null = null;
-  #clock: DurabilityClock | null = null;
+  /** The part file, its prefix hash and the durability clock (see part-workspace.ts). */
+  readonly #workspace: PartWorkspace;
+  /** How the run ends: finalized to done, or settled as paused or failed (see run-ending.ts). */
+  readonly #ending: RunEnding;
   #bytesThisRun = 0;
   #retryCount = 0;
   #requestCount = 0;
@@ -51,7 +48,7 @@ export class DownloadRun {
   readonly #waitListener = (wait: { reason: string; until: number | null } | null) => {
     this.#waiting = wait;
     // Before the first response no clock ticks: say at once that the download waits (and until when), not stalls.
-    if (wait && !this.#clock) this.#emitProgress();
+    if (wait && !this.#workspace.clockStarted) this.#emitProgress();
   };
 
   constructor(record: DownloadRecord, source: DownloadSource, deps: DownloadDeps, settings: DownloadSettings, signal: AbortSignal) {
@@ -60,6 +57,13 @@ export class DownloadRun {
     this.#deps = deps;
     this.#settings = settings;
     this.#signal = signal;
+    this.#workspace = new PartWorkspace(record, deps, settings, { segments: () => this.#segments, onProgress: () => this.#emitProgress() });
+    this.#ending = new RunEnding(record, deps, signal, this.#workspace, {
+      setState: (state, error) => this.#setState(state, error),
+      emit: (event) => this.#emit(event),
+      emitProgress: () => this.#emitProgress(),
+      tally: () => ({ bytesDownloaded: this.#bytesThisRun, durationMs: Date.now() - this.#startedAt, retryCount: this.#retryCount, requestCount: this.#requestCount }),
+    });
     this.#hedges = new HedgePlanner({
       http: deps.http,
       source,
@@ -81,14 +85,12 @@ export class DownloadRun {
       this.#setState('downloading', null);
       await this.#downloadWithRestarts();
       if (this.#signal.aborted) throw this.#signal.reason ?? new DOMException('paused', 'AbortError');
-      await this.#finalize();
+      await this.#ending.finalize();
       return { state: 'done', record: this.#record };
     } catch (error) {
-      return await this.#settle(error);
+      return await this.#ending.settle(error);
     } finally {
-      await this.#clock?.stop();
-      await this.#prefixHash?.close();
-      await this.#part?.close().catch(() => {});
+      await this.#workspace.close();
     }
   }
 
@@ -115,8 +117,8 @@ export class DownloadRun {
     const resumable = saved.length > 0 && record.sizeBytes !== null;
     if (resumable && !hasValidator(this.#record)) await this.#checkUnchangedWithoutValidators();
     if (resumable) {
-      this.#part = await this.#openPart(record.sizeBytes);
-      if ((await this.#part.size()) !== record.sizeBytes) throw new RestartRequired('the part file is missing or has the wrong size');
+      const part = await this.#workspace.open(record.sizeBytes);
+      if ((await part.size()) !== record.sizeBytes) throw new RestartRequired('the part file is missing or has the wrong size');
       this.#segments = saved.map((segment) => liveSegment(segment));
       return;
     }
@@ -146,7 +148,7 @@ export class DownloadRun {
   async #probeAndDownload(): Promise<void> {
     const expectedTotal = this.#record.sizeBytes;
     const none: Validators = { etag: null, lastModified: null };
-    await rm(this.#deps.archive.partPath(this.#record.id), { force: true });
+    await this.#workspace.deleteFile();
     const probe = await this.#withRetries(async () => {
       this.#requestCount++;
       const timing = this.#timedWaitListener();
@@ -165,7 +167,7 @@ export class DownloadRun {
       const total = Number(/\/(\d+)\s*$/.exec(headerValue(probe.headers['content-range']) ?? '')?.[1]);
       this.#record.sizeBytes = total;
       this.#record.rangeSupported = true;
-      this.#part = await this.#openPart(total);
+      await this.#workspace.open(total);
       const count = segmentCount(total, this.#settings.connections, this.#settings.minSplitBytes);
       this.#segments = planSegments(total, count).map((range) => liveSegment({ start: range.start, end: range.end, confirmedOffset: range.start }));
       this.#persistRecord();
@@ -189,10 +191,10 @@ export class DownloadRun {
     this.#record.sizeBytes = total;
     this.#record.rangeSupported = false;
     this.#persistRecord();
-    this.#part = await this.#openPart(total);
+    await this.#workspace.open(total);
     const segment = liveSegment({ start: 0, end: total ?? Number.MAX_SAFE_INTEGER, confirmedOffset: 0 });
     this.#segments = [segment];
-    this.#startClock();
+    this.#workspace.startClock();
     let response: HttpResponse | null = first;
     await this.#withRetries(async () => {
       if (!response) {
@@ -204,7 +206,7 @@ export class DownloadRun {
       const body = response.body;
       response = null;
       segment.streaming = true;
-      const result = await streamIntoSegment(body, segment, this.#part!, (count) => this.#countBytes(count), this.#limit(this.#signal)).finally(() => (segment.streaming = false));
+      const result = await streamIntoSegment(body, segment, this.#workspace.part!, (count) => this.#countBytes(count), this.#limit(this.#signal)).finally(() => (segment.streaming = false));
       if (result === 'ended-early' && total !== null) throw new RetryableError(`the connection closed after ${segment.offset} of ${total} bytes`);
       if (total === null) {
         // No length announced: the end of the body is the end of the file.
@@ -216,7 +218,7 @@ export class DownloadRun {
 
   /** Runs up to `connections` loops; each takes an unowned segment or splits the largest one, until none is left. */
   async #runConnections(probe: HttpResponse | null): Promise<void> {
-    this.#startClock();
+    this.#workspace.startClock();
     const failure = new AbortController();
     const signal = AbortSignal.any([this.#signal, failure.signal]);
     let firstError: unknown = null;
@@ -285,7 +287,7 @@ export class DownloadRun {
       response = null;
       segment.streaming = true;
       const hedge = this.#hedges.forResponse(responseMs, validators, total);
-      const result = await streamWithHedge(body, segment, this.#part!, (count) => this.#countBytes(count), this.#limit(signal), signal, hedge).finally(() => (segment.streaming = false));
+      const result = await streamWithHedge(body, segment, this.#workspace.part!, (count) => this.#countBytes(count), this.#limit(signal), signal, hedge).finally(() => (segment.streaming = false));
       if (result === 'ended-early') throw new RetryableError(`the connection closed at byte ${segment.offset}, before the end of its range (${segment.end})`);
     }, segment, signal, () => answers);
   }
@@ -325,13 +327,7 @@ export class DownloadRun {
   async #restart(reason: string): Promise<void> {
     this.#restartsThisRun++;
     this.#record.restartCount++;
-    await this.#clock?.stop();
-    this.#clock = null;
-    await this.#prefixHash?.close();
-    this.#prefixHash = null;
-    await this.#part?.close().catch(() => {});
-    this.#part = null;
-    await rm(this.#deps.archive.partPath(this.#record.id), { force: true });
+    await this.#workspace.discard();
     this.#segments = [];
     this.#steals = 0;
     Object.assign(this.#record, { etag: null, lastModified: null, rangeSupported: null });
@@ -343,71 +339,8 @@ export class DownloadRun {
     }
   }
 
-  async #finalize(): Promise<void> {
-    this.#setState('verifying', null);
-    await this.#clock?.stop();
-    this.#clock = null;
-    const result = await finalizeDownload(this.#record, this.#part!, this.#segments, this.#deps.archive, this.#prefixHash);
-    this.#prefixHash = null;
-    await this.#part!.close();
-    this.#part = null;
-    Object.assign(this.#record, { state: 'done', error: null, completedAt: new Date().toISOString(), finalPath: result.finalPath, sha256: result.sha256 });
-    this.#deps.archive.commit(this.#record);
-    // Only now, with the catalog pointing at the archived file, may the part file go (a crash before this repeats finalize).
-    await this.#deps.archive.release(this.#record.id);
-    this.#emitProgress();
-    this.#emit({ type: 'state', state: 'done', error: null });
-    this.#emit({
-      type: 'done',
-      finalPath: result.finalPath,
-      sha256: result.sha256,
-      sizeBytes: this.#record.sizeBytes ?? 0,
-      bytesDownloaded: this.#bytesThisRun,
-      durationMs: Date.now() - this.#startedAt,
-      retryCount: this.#retryCount,
-      requestCount: this.#requestCount,
-    });
-  }
-
-  /** Turns how the run ended into a final state: paused (user), or failed with one plain sentence. */
-  async #settle(error: unknown): Promise<DownloadOutcome> {
-    // On a full disk the last confirm and the end state need a few pages of the catalog: free the reserve first.
-    if (error instanceof StorageError && error.code === 'ENOSPC') await this.#deps.releaseReserve?.().catch(() => {});
-    await this.#clock?.stop().catch(() => {});
-    this.#clock = null;
-    if (this.#signal.aborted && (isAbort(error) || error === this.#signal.reason)) {
-      this.#trySetState('paused', null);
-      return { state: 'paused' };
-    }
-    const message = this.#deps.redact(error instanceof Error ? error.message : String(error));
-    if (error instanceof StorageError) {
-      // The disk, not the download, is the problem: what is confirmed stays, and the same command resumes.
-      this.#trySetState('paused', message);
-      this.#emit({ type: 'error', message, bytesDownloaded: this.#bytesThisRun, durationMs: Date.now() - this.#startedAt, retryCount: this.#retryCount });
-      return { state: 'paused', message, code: error.code };
-    }
-    this.#trySetState('failed', message);
-    this.#emit({ type: 'error', message, bytesDownloaded: this.#bytesThisRun, durationMs: Date.now() - this.#startedAt, retryCount: this.#retryCount });
-    return { state: 'failed', message };
-  }
-
-  #startClock(): void {
-    if (this.#clock) return;
-    this.#clock = new DurabilityClock({
-      part: this.#part!,
-      segments: () => this.#segments,
-      save: (records) => this.#deps.journal.saveSegments(this.#record.id, records),
-      confirmIntervalMs: this.#settings.confirmIntervalMs,
-      progressIntervalMs: this.#settings.progressIntervalMs,
-      onProgress: () => this.#emitProgress(),
-      // Without a known size there is nothing to resume into: offsets are not worth recording.
-      persist: this.#record.rangeSupported === true,
-    });
-  }
-
   #emitProgress(): void {
-    const bytesPerSecond = this.#clock ? this.#clock.bytesPerSecond(this.#bytesThisRun) : 0;
-    void this.#prefixHash?.advance(writtenPrefix(this.#segments), bytesPerSecond);
+    const bytesPerSecond = this.#workspace.progressTick(this.#bytesThisRun);
     this.#emit({
       type: 'progress',
       bytesDownloaded: this.#bytesPresent(),
@@ -443,27 +376,8 @@ export class DownloadRun {
     persistRecord(this.#deps.journal, this.#record);
   }
 
-  async #openPart(size: number | null): Promise<PartFile> {
-    await this.#prefixHash?.close();
-    await this.#part?.close().catch(() => {});
-    const part = await PartFile.open(this.#deps.archive.partPath(this.#record.id), size);
-    this.#prefixHash = new PrefixHash(part.path);
-    return part;
-  }
-
   #saveSegments(): void {
     this.#deps.journal.saveSegments(this.#record.id, this.#segments.map(toRecord));
-  }
-
-  /** Records the end state if the catalog can still be written (a full disk may refuse even that). */
-  #trySetState(state: DownloadRecord['state'], error: string | null): void {
-    try {
-      this.#setState(state, error);
-    } catch (failure) {
-      this.#record.state = state;
-      this.#record.error = error;
-      this.#emit({ type: 'state', state, error: `${error ?? state} (the catalog could not record it: ${(failure as Error).message})` });
-    }
   }
 
   #setState(state: DownloadRecord['state'], error: string | null): void {
@@ -473,12 +387,10 @@ export class DownloadRun {
     this.#emit({ type: 'state', state, error });
   }
 
-  #emit(event: DistributiveOmit<DownloadEvent, 'downloadId' | 'fileId' | 'timestamp'>): void {
+  #emit(event: RunEvent): void {
     this.#deps.emit({ ...event, downloadId: this.#record.id, fileId: this.#source.displayName, timestamp: Date.now() } as DownloadEvent);
   }
 }
-
-type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
 
 /** A body with no bytes, for an empty file. */
 function emptyBody(): HttpResponse['body'] {
