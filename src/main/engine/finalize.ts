@@ -12,6 +12,8 @@ export async function finalizeDownload(
   segments: readonly LiveSegment[],
   archive: ArchivePort,
   prefixHash: PrefixHash | null = null,
+  /** Other work that must end well before the file is placed (the run's last confirm); it runs beside the hash. */
+  alongside: Promise<unknown> = Promise.resolve(),
 ): Promise<{ finalPath: string; sha256: string }> {
   const gap = segments.find((segment) => segment.written < segment.end);
   if (gap) throw new FatalError(`internal error: bytes ${gap.written}-${gap.end - 1} were never written`);
@@ -23,7 +25,7 @@ export async function finalizeDownload(
   // The sync waits on the disk and the hash on the CPU, and nothing writes the file any more: run them side by side.
   // Both must finish before the file is placed, so the archive still only ever receives durable, hashed bytes.
   // The prefix hash has already read what was contiguous during the transfer; it hashes only the rest now.
-  const [, sha256] = await Promise.all([part.sync(), prefixHash ? prefixHash.finish() : sha256File(part.path)]);
+  const [, sha256] = await Promise.all([part.sync(), prefixHash ? prefixHash.finish() : sha256File(part.path), alongside]);
   record.sha256 = sha256;
   const finalPath = await archive.place(record, part.path);
   return { finalPath, sha256 };
