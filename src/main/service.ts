@@ -11,73 +11,28 @@ import { ManifestWriter } from './archive/manifest-writer.ts';
 import { reindex } from './archive/reindex.ts';
 import { findEntriesBySource } from './store/archive-entries.ts';
 import { dataLayout, ensureDataDirs, type DataLayout } from './archive/layout.ts';
-import { DEFAULT_DOWNLOAD_SETTINGS, type DownloadOutcome } from './engine/download-run.ts';
+import type { DownloadOutcome } from './engine/download-run.ts';
 import { FatalError } from './engine/errors.ts';
 import type { DownloadEvent } from './engine/events.ts';
 import { createHttpClient } from './engine/http/client.ts';
 import { BandwidthLimiter } from './engine/traffic/bandwidth-limiter.ts';
-import { systemClock, type Clock } from './engine/traffic/clock.ts';
-import { StorageWatch, type FreeSpaceProbe } from './engine/storage-watch.ts';
+import { systemClock } from './engine/traffic/clock.ts';
+import { StorageWatch } from './engine/storage-watch.ts';
 import { hashApiKey } from './engine/traffic/request-labels.ts';
 import { createTrafficClient } from './engine/traffic/traffic-client.ts';
 import type { TrafficClient } from './engine/traffic/traffic-types.ts';
-import type { CooldownSettings } from './engine/traffic/endpoint-health.ts';
 import { bytesStillToWrite, DownloadLocks, hasManifests, keepReserve, removeLeftoverTemporaries, reservePath } from './data-dir-upkeep.ts';
 import { removeDeadTrafficFiles, startLiveTrafficFile, type LiveTrafficWriter } from './live-traffic.ts';
 import { logDownloadEvent, logRequestOutcome } from './logging/event-log.ts';
 import { addLogSecret, closeLogger, createLogger, type FilehaulLogger } from './logging/logger.ts';
 import type { DownloadSource } from './engine/source.ts';
-import { TransferEngine, type EngineSettings } from './engine/transfer-engine.ts';
-import { FilesApiSource, DEFAULT_API_BASE } from './sources/files-api.ts';
+import { TransferEngine } from './engine/transfer-engine.ts';
+import { FilesApiSource } from './sources/files-api.ts';
 import { UrlSource } from './sources/url.ts';
+import { DEFAULT_SERVICE_OPTIONS, type ServiceOptions } from './service-options.ts';
 import { closeCatalog, createJournal, deleteDownload, findLatestBySource, getDownload, insertDownload, listDownloads, loadSegments, openCatalog, updateDownload } from './store/index.ts';
 
-export interface ServiceOptions {
-  dataDir: string;
-  apiBase: string;
-  /** Needed only for Files API ids; kept in memory, never written anywhere. */
-  apiKey: string | null;
-  engine: EngineSettings;
-  connectTimeoutMs: number;
-  readTimeoutMs: number;
-  /** Proxy URL for every request; null: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment. */
-  proxy?: string | null;
-  /** Where traffic moves while the primary answers 503/529. */
-  backupApiBase?: string | null;
-  /** The request budget per endpoint and key. */
-  requestsPerMinute?: number;
-  /** Bytes per second for all downloads together; null: unlimited. */
-  limitRate?: number | null;
-  /** Encrypt finished files at rest (age). */
-  encrypt?: boolean;
-  /** Cool-down of an endpoint after 503/529 (doubling up to maxMs). */
-  cooldown?: CooldownSettings;
-  /** Write JSON logs under data/logs (default true). */
-  logs?: boolean;
-  /** The network preset the timeouts came from (shown in Settings). */
-  preset?: 'lan' | 'cloud' | 'cross-border';
-  /** Rebuild a lost catalog from the manifests on open (default true; `filehaul reindex` does it itself). */
-  rebuildLostCatalog?: boolean;
-  /**
-   * A download that fills the disk waits, paused, and goes on by itself once space returns (default true). false: it
-   * stays paused and its download() resolves at once with the storage message (`get --no-wait-for-space`).
-   */
-  waitForSpace?: boolean;
-  /** How the space watch measures and paces (tests inject a fake statfs and a hand-driven clock). */
-  spaceWatch?: { intervalMs?: number; freeBytes?: FreeSpaceProbe; clock?: Clock; marginBytes?: number };
-  /** How long finalize waits for another process's lock on the catalog before it gives up (default 2 minutes). */
-  catalogLockWaitMs?: number;
-}
-
-export const DEFAULT_SERVICE_OPTIONS: Omit<ServiceOptions, 'dataDir' | 'apiKey'> = {
-  apiBase: DEFAULT_API_BASE,
-  engine: { ...DEFAULT_DOWNLOAD_SETTINGS, parallelFiles: 3 },
-  // The source article's "public cloud" preset: 30 s to connect, 600 s of silence before a read counts as stalled.
-  connectTimeoutMs: 30_000,
-  readTimeoutMs: 600_000,
-  requestsPerMinute: 100,
-  cooldown: { initialMs: 30_000, maxMs: 600_000 },
-};
+export { DEFAULT_SERVICE_OPTIONS, type ServiceOptions } from './service-options.ts';
 
 /** What `get` asks for one input: a ready download, or why it was refused before any request. */
 export type Prepared = { input: string; record: DownloadRecord; source: DownloadSource; alreadyDone: boolean } | { input: string; error: string };
