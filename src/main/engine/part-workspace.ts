@@ -48,8 +48,7 @@ export class PartWorkspace {
 
   /** Opens (or creates) the part file with a new prefix hash for it, closing whatever was open before. */
   async open(size: number | null): Promise<PartFile> {
-    await this.#prefixHash?.close();
-    await this.#part?.close().catch(() => {});
+    await this.#closeFiles();
     const part = await PartFile.open(this.#deps.archive.partPath(this.#record.id), size);
     this.#prefixHash = new PrefixHash(part.path);
     this.#part = part;
@@ -98,10 +97,7 @@ export class PartWorkspace {
   /** Throws away everything fetched for a file that changed: the clock, the prefix hash, the part file and its bytes on disk. */
   async discard(): Promise<void> {
     await this.stopClock();
-    await this.#prefixHash?.close();
-    this.#prefixHash = null;
-    await this.#part?.close().catch(() => {});
-    this.#part = null;
+    await this.#closeFiles();
     await this.deleteFile();
   }
 
@@ -125,8 +121,15 @@ export class PartWorkspace {
    * already; should one still run, its failure must not replace the run's outcome or leave the files open.
    */
   async close(): Promise<void> {
-    await this.#clock?.stop().catch(() => {});
+    await this.stopClockIgnoringFailure();
+    await this.#closeFiles();
+  }
+
+  /** Closes the prefix hash, then the part file it reads, and forgets both. */
+  async #closeFiles(): Promise<void> {
     await this.#prefixHash?.close();
+    this.#prefixHash = null;
     await this.#part?.close().catch(() => {});
+    this.#part = null;
   }
 }
