@@ -95,11 +95,10 @@ export function createHttpClient(settings: HttpSettings, env: NodeJS.ProcessEnv 
  */
 function createDispatcher(options: AgentType.Options, proxy: string | null, env: NodeJS.ProcessEnv): Dispatcher {
   const noProxy = env.NO_PROXY ?? env.no_proxy;
-  const EnvHttpProxyAgent = () => undiciModules.envHttpProxyAgent();
-  if (proxy) return new (EnvHttpProxyAgent())({ ...options, httpProxy: proxy, httpsProxy: proxy, noProxy: noProxy ?? '' });
+  if (proxy) return new (undiciModules.envHttpProxyAgent())({ ...options, httpProxy: proxy, httpsProxy: proxy, noProxy: noProxy ?? '' });
   const fromEnv = env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy;
   if (fromEnv) {
-    return new (EnvHttpProxyAgent())({
+    return new (undiciModules.envHttpProxyAgent())({
       ...options,
       httpProxy: env.HTTP_PROXY ?? env.http_proxy ?? undefined,
       httpsProxy: env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy ?? undefined,
