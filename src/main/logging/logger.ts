@@ -96,9 +96,7 @@ export function createLogger(logsDir: string, options: LoggerOptions = {}): File
 
 /** Loads pino (once) and writes the queued lines through it, each with the time it was logged. */
 function loadPino(state: LoggerState): Logger {
-  if (state.loadTimer) clearTimeout(state.loadTimer);
-  state.loadTimer = null;
-  process.off('exit', state.onExit);
+  stopWaitingForPino(state);
   if (state.pino) return state.pino;
   const pino = requireModule('pino') as typeof import('pino').default;
   const destination = {
@@ -124,6 +122,13 @@ function loadPino(state: LoggerState): Logger {
     target[line.level](line.fields, line.message);
   }
   return state.pino;
+}
+
+/** Drops the pending load: its timer and the exit hook that writes the queue of a process ending without close. */
+function stopWaitingForPino(state: LoggerState): void {
+  if (state.loadTimer) clearTimeout(state.loadTimer);
+  state.loadTimer = null;
+  process.off('exit', state.onExit);
 }
 
 /** The logger handed out: queues lines until pino is loaded, then passes them straight through (children alike). */
@@ -173,8 +178,7 @@ export function closeLogger(logger: FilehaulLogger): void {
   if (!state || state.closed) return;
   // pino is loaded now only if something still waits to be written; a command that logged nothing never loads it.
   if (state.queue.length > 0 || state.pino) loadPino(state).flush();
-  if (state.loadTimer) clearTimeout(state.loadTimer);
-  process.off('exit', state.onExit);
+  stopWaitingForPino(state);
   state.closed = true;
   state.file.close();
 }
