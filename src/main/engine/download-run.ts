@@ -230,6 +230,7 @@ export class DownloadRun {
           if (!segment) return;
           segment.assigned = true;
           await this.#runSegment(segment, response, signal);
+          void this.#workspace.rangeFinished();
           response = null;
         }
       } catch (error) {

@@ -8,13 +8,16 @@ const HASH_PIECE_BYTES = 2 * 1024 * 1024;
 /**
  * Feeds bytes [from, to) of an open file into `hash` (to = Infinity: up to the end), read in pieces into two reused
  * buffers: while one piece is hashed on this thread, the next is read on the thread pool, so the disk (or page
- * cache) and the hash overlap instead of taking turns. Never the whole file in memory. Returns where it stopped.
+ * cache) and the hash overlap instead of taking turns. Never the whole file in memory. Returns where it stopped
+ * and the milliseconds spent in the hash itself (the waits for reads, and whatever else the event loop ran
+ * meanwhile, are not the hash's cost).
  */
-async function hashRange(handle: FileHandle, hash: Hash, from: number, to: number): Promise<number> {
+async function hashRange(handle: FileHandle, hash: Hash, from: number, to: number): Promise<{ position: number; hashMs: number }> {
   const buffers = [Buffer.allocUnsafe(HASH_PIECE_BYTES), Buffer.allocUnsafe(HASH_PIECE_BYTES)];
   const readAt = (buffer: Buffer, position: number) => handle.read(buffer, 0, Math.min(HASH_PIECE_BYTES, to - position), position);
   let position = from;
   let current = 0;
+  let hashMs = 0;
   let pending: Promise<{ bytesRead: number }> | null = position < to ? readAt(buffers[current], position) : null;
   try {
     while (pending) {
@@ -25,14 +28,16 @@ async function hashRange(handle: FileHandle, hash: Hash, from: number, to: numbe
       // Start the next read into the other buffer before hashing this one; the buffer being hashed is never read into.
       const next = 1 - current;
       if (position < to) pending = readAt(buffers[next], position);
+      const began = performance.now();
       hash.update(buffers[current].subarray(0, bytesRead));
+      hashMs += performance.now() - began;
       current = next;
     }
   } finally {
     // A read still in flight (the loop left by an error) must end before its caller closes the file under it.
     await pending?.catch(() => {});
   }
-  return position;
+  return { position, hashMs };
 }
 
 /** SHA-256 (hex) of a whole file. */
@@ -72,6 +77,8 @@ export class PrefixHash {
   readonly #hash = createHash('sha256');
   #handle: FileHandle | null = null;
   #hashed = 0;
+  /** How far the background should hash: the highest prefix it was told of. */
+  #target = 0;
   #running: Promise<void> | null = null;
   #broken = false;
   #closed = false;
@@ -87,23 +94,34 @@ export class PrefixHash {
   }
 
   /**
-   * Hashes on towards `prefix` in the background, unless a step is running, too little is waiting, or the download
-   * (`bytesPerSecond` now) is too fast to keep up with cheaply. The returned promise (never rejected) is for tests;
-   * the engine does not wait for it.
+   * Hashes on towards `prefix` in the background, unless too little is waiting or the download (`bytesPerSecond`
+   * now) is too fast to keep up with cheaply. A call while a step runs raises its target: the background goes on
+   * to it when the step ends, so a range that finishes meanwhile is not left for the next call. The returned
+   * promise (never rejected) is for tests; the engine does not wait for it.
    */
   advance(prefix: number, bytesPerSecond = 0): Promise<void> {
-    if (this.#running || this.#broken || this.#closed || prefix - this.#hashed < MIN_STEP_BYTES) return Promise.resolve();
+    if (prefix > this.#target) this.#target = prefix;
+    if (this.#running) return this.#running;
+    if (this.#broken || this.#closed || this.#target - this.#hashed < MIN_STEP_BYTES) return Promise.resolve();
     if (bytesPerSecond > this.#hashBytesPerSecond * MAX_CPU_SHARE) return Promise.resolve();
-    this.#running = this.#step(prefix).finally(() => (this.#running = null));
+    this.#running = this.#catchUp().finally(() => (this.#running = null));
     return this.#running;
+  }
+
+  /** Steps until the hash is within a step of the target; finish() and close() stop it between steps. */
+  async #catchUp(): Promise<void> {
+    while (!this.#broken && !this.#closed && this.#target - this.#hashed >= MIN_STEP_BYTES) await this.#step(this.#target);
   }
 
   async #step(to: number): Promise<void> {
     try {
       this.#handle ??= await open(this.#path, 'r');
-      const [from, began] = [this.#hashed, performance.now()];
-      this.#hashed = await hashRange(this.#handle, this.#hash, from, to);
-      this.#hashBytesPerSecond = ((this.#hashed - from) * 1000) / Math.max(1, performance.now() - began);
+      const from = this.#hashed;
+      const { position, hashMs } = await hashRange(this.#handle, this.#hash, from, to);
+      this.#hashed = position;
+      // By the hash's own time: timed by the clock, a step shares the event loop with the download and would
+      // seem several times slower, and would then stop the background for good.
+      this.#hashBytesPerSecond = ((position - from) * 1000) / Math.max(0.1, hashMs);
     } catch {
       this.#broken = true;
     }
@@ -117,7 +135,7 @@ export class PrefixHash {
     try {
       if (this.#broken) return await sha256File(this.#path);
       this.#handle ??= await open(this.#path, 'r');
-      this.#hashed = await hashRange(this.#handle, this.#hash, this.#hashed, Infinity);
+      this.#hashed = (await hashRange(this.#handle, this.#hash, this.#hashed, Infinity)).position;
       return this.#hash.digest('hex');
     } finally {
       await this.close();

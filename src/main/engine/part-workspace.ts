@@ -28,6 +28,8 @@ export class PartWorkspace {
   /** Hashes the part file's written prefix during the transfer; belongs to #part and goes with it. */
   #prefixHash: PrefixHash | null = null;
   #clock: DurabilityClock | null = null;
+  /** The speed at the last progress tick: what a range's end judges the background hash by. */
+  #lastBytesPerSecond = 0;
 
   constructor(record: DownloadRecord, deps: Pick<DownloadDeps, 'archive' | 'journal'>, settings: Pick<DownloadSettings, 'confirmIntervalMs' | 'progressIntervalMs'>, hooks: PartWorkspaceHooks) {
     this.#record = record;
@@ -78,8 +80,24 @@ export class PartWorkspace {
   /** For a progress event: the current speed (0 before the clock starts), at which the prefix hash then moves on. */
   progressTick(bytesThisRun: number): number {
     const bytesPerSecond = this.#clock ? this.#clock.bytesPerSecond(bytesThisRun) : 0;
+    this.#lastBytesPerSecond = bytesPerSecond;
     void this.#prefixHash?.advance(writtenPrefix(this.#hooks.segments()), bytesPerSecond);
     return bytesPerSecond;
+  }
+
+  /**
+   * A range has all its bytes written. Ranges of a throttled download end spread over half a second or more, in
+   * no set order; each end may move the written prefix a whole range, and the hash takes it at once instead of at
+   * the next progress tick. So by the last range's end the hash has usually read every range before it. The
+   * promise (never rejected) is for tests; the run does not wait for the hash.
+   */
+  rangeFinished(): Promise<void> {
+    return this.#prefixHash?.advance(writtenPrefix(this.#hooks.segments()), this.#lastBytesPerSecond) ?? Promise.resolve();
+  }
+
+  /** How far from the start the prefix hash has read the part file: what finalize will not hash again. */
+  get hashedBytes(): number {
+    return this.#prefixHash?.hashedBytes ?? 0;
   }
 
   /** Stops the clock with a last confirm; throws when a confirm failed, and the clock is then kept. */
