@@ -66,6 +66,11 @@ export function createHttpClient(settings: HttpSettings, env: NodeJS.ProcessEnv 
     // Connections are reused across segments and small files: every new TLS handshake costs time, not requests.
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 120_000,
+    // HTTP/1.1 only. undici offers HTTP/2 by default, and most HTTPS servers and CDNs take it: every segment of a
+    // file then shares one TCP connection (one congestion window, one per-connection limit at the server), which
+    // is what --connections exists to get past. Against an HTTP/2 server the ranges also drew
+    // ENHANCE_YOUR_CALM stream resets and retries (https-origin.test.ts).
+    allowH2: false,
   };
   const agent = createDispatcher(agentOptions, settings.proxy ?? null, env);
   const request = undiciModules.request();
