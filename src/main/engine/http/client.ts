@@ -1,5 +1,5 @@
 // The HTTP client every request goes through: one undici Agent with keep-alive and the configured timeouts.
-import { createRequire } from 'node:module';
+import { Module, createRequire } from 'node:module';
 import type * as Undici from 'undici';
 import type { Agent as AgentType, Dispatcher } from 'undici';
 
@@ -12,11 +12,40 @@ import type { Agent as AgentType, Dispatcher } from 'undici';
  */
 const require = createRequire(import.meta.url);
 export const undiciModules = {
-  agent: () => require('undici/lib/dispatcher/agent.js') as typeof Undici.Agent,
+  agent: () => {
+    deferHttp2();
+    return require('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
+  },
   request: () => require('undici/lib/api/api-request.js') as (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>,
-  envHttpProxyAgent: () => require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof Undici.EnvHttpProxyAgent,
+  envHttpProxyAgent: () => {
+    deferHttp2();
+    return require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof Undici.EnvHttpProxyAgent;
+  },
   redirectInterceptor: () => require('undici/lib/interceptor/redirect.js') as typeof Undici.interceptors.redirect,
 };
+
+/**
+ * undici's client.js requires its HTTP/2 half (client-h2.js) at load, and that loads node:http2 and with it tls:
+ * ~14 ms of every command's start-up, and OpenSSL's teardown at exit, for a protocol we switch off (allowH2: false
+ * below). So a stand-in goes into the require cache first: client.js gets a function that loads the real module
+ * the first time undici calls it, which with HTTP/2 off is never. undici-modules.test.ts checks both halves.
+ */
+function deferHttp2(): void {
+  const file = require.resolve('undici/lib/dispatcher/client-h2.js');
+  if (require.cache[file]) return;
+  let real: ((...args: unknown[]) => unknown) | null = null;
+  const standIn = new Module(file);
+  standIn.filename = file;
+  standIn.loaded = true;
+  standIn.exports = function connectH2(...args: unknown[]): unknown {
+    if (!real) {
+      delete require.cache[file];
+      real = require(file) as (...args: unknown[]) => unknown;
+    }
+    return real(...args);
+  };
+  require.cache[file] = standIn;
+}
 
 export interface HttpSettings {
   /** Time to establish a TCP/TLS connection. */
