@@ -76,7 +76,7 @@ export function markdownReport(r: BenchResults, meta: ReportMeta): string {
     '# Benchmarks',
     '',
     `Generated ${meta.date} by \`npm run bench${meta.argv.length ? ' -- ' + meta.argv.join(' ') : ''}\` in ${(total / 60).toFixed(1)} min ` +
-      `(${partTimes(r)}). Transfer figures are the median of ${meta.reps} run(s) per tool, tools interleaved, every output checked by sha256 against the source.`,
+      `(${partTimes(r)}). Transfer figures are the median of ${meta.reps} run(s) per tool, tools interleaved after one untimed warm-up download of a 1 MiB file per tool, every output checked by sha256 against the source.`,
     '',
     ...meta.environment.map((e) => `- ${e}`),
     '',

@@ -171,6 +171,7 @@ async function main(): Promise<number> {
       return ngx;
     };
     const throttledSize = (o.quick ? 64 : 256) * MiB;
+    const warmUpUrl = (n: Nginx) => `http://127.0.0.1:${n.loopbackPort}${source('files', 1 * MiB).urlPath}`;
 
     await part('throttled', async () => {
       const n = await nginx();
@@ -183,6 +184,7 @@ async function main(): Promise<number> {
         connections: 10,
         tools: o.tools.filter((t) => t !== 'curl'),
         idealBytesPerSec: 10 * LIMIT_RATE_BYTES,
+        warmUpUrl: warmUpUrl(n),
       };
       log(`${s.title} (${o.reps} run(s) per tool)`);
       results.transfer.push(await runScenario(n, s, o.reps, work, log));
@@ -199,6 +201,7 @@ async function main(): Promise<number> {
         connections: 16,
         tools: o.tools,
         idealBytesPerSec: null,
+        warmUpUrl: warmUpUrl(n),
       };
       log(`${s.title} (${o.reps} run(s) per tool)`);
       results.transfer.push(await runScenario(n, s, o.reps, work, log));
