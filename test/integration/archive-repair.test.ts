@@ -1,110 +1,14 @@
-// End-to-end tests of the archive commands on a real data dir: months, ls, search, verify, and reindex after losing filehaul.db.
-import { createHash } from 'node:crypto';
+// End-to-end tests of checking and repairing the archive on a real data dir: verify (plain and encrypted at rest) and reindex after losing filehaul.db.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DownloadRecord } from '../../src/shared/model.ts';
 import { encryptFile } from '../../src/main/archive/encryption.ts';
 import { defaultKeyFilePath, generateIdentity, recipientOf } from '../../src/main/archive/encryption-keys.ts';
-import { dataLayout, type DataLayout } from '../../src/main/archive/layout.ts';
-import { archiveFinishedDownload, ManifestWriter } from '../../src/main/archive/manifest-writer.ts';
 import { verifyArchive } from '../../src/main/archive/verify.ts';
 import { runLs, runMonths, runReindex, runVerify } from '../../src/main/cli/archive-commands.ts';
-import type { CommandIo } from '../../src/main/cli/get.ts';
-import { main } from '../../src/main/cli/main.ts';
 import { closeCatalog, openCatalog } from '../../src/main/store/database.ts';
 import { recordArchivedFile } from '../../src/main/store/archive-entries.ts';
-import { runCli } from './run-cli.ts';
-
-let root: string;
-let layout: DataLayout;
-
-interface Seed {
-  month: string;
-  name: string;
-  content: string;
-  filename?: string;
-  sourceKind?: 'files-api' | 'url';
-  encrypted?: boolean;
-}
-
-const SEEDS: Seed[] = [
-  { month: '2025-03', name: 'report.pdf', content: 'the quarterly report' },
-  { month: '2025-03', name: 'notes.txt', content: 'some notes, longer than the report itself', sourceKind: 'url' },
-  { month: '2025-03', name: 'Ünïcode Résumé.txt', content: 'ü' },
-  { month: '2025-03', name: 'evil_name.txt', content: 'x', filename: 'evil\u001b[2Jname.txt' },
-  { month: '2025-04', name: 'data.csv', content: 'a,b\n1,2\n' },
-  { month: '2025-04', name: 'photo.jpg', content: 'not really a jpeg' },
-  { month: '2024-12', name: 'old.bin', content: 'old bytes' },
-];
-
-const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
-
-function record(seed: Seed, n: number): DownloadRecord {
-  const url = seed.sourceKind === 'url';
-  return {
-    id: `dl_${n}`,
-    sourceKind: url ? 'url' : 'files-api',
-    sourceRef: url ? `https://example.com/${encodeURIComponent(seed.name)}` : `file_${n}`,
-    apiBase: url ? null : 'https://api.anthropic.com',
-    filename: seed.filename ?? seed.name,
-    mimeType: url ? null : 'application/octet-stream',
-    sizeBytes: Buffer.byteLength(seed.content),
-    createdAt: `${seed.month}-10T12:00:00Z`,
-    etag: url ? null : `"e${n}"`,
-    lastModified: null,
-    rangeSupported: true,
-    state: 'done',
-    error: null,
-    addedAt: '2025-05-01T00:00:00.000Z',
-    updatedAt: '2025-05-01T00:00:00.000Z',
-    completedAt: `2025-05-01T00:00:0${n}.000Z`,
-    finalPath: `raw/${seed.month}/${seed.name}`,
-    sha256: sha256(seed.content),
-    restartCount: 0,
-  };
-}
-
-/** Puts the seed files on disk and archives them the way a finished download is archived, manifests included. */
-async function seed(seeds: Seed[] = SEEDS): Promise<void> {
-  const db = openCatalog(layout.dbPath);
-  const writer = new ManifestWriter(db, layout, { debounceMs: 60_000 });
-  try {
-    seeds.forEach((s, n) => {
-      fs.mkdirSync(path.join(layout.rawDir, s.month), { recursive: true });
-      fs.writeFileSync(path.join(layout.rawDir, s.month, s.name), s.content);
-      archiveFinishedDownload(db, writer, record(s, n), `raw/${s.month}/${s.name}`, s.encrypted ?? false);
-    });
-  } finally {
-    await writer.close();
-    closeCatalog(db);
-  }
-}
-
-function captureIo(): CommandIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (text) => void (out += text), isTTY: false },
-    stderr: { write: (text) => void (err += text), isTTY: false },
-    onInterrupt: () => () => {},
-    out: () => out,
-    err: () => err,
-  };
-}
-
-async function run(command: (args: readonly string[], io: CommandIo) => Promise<number>, ...args: string[]) {
-  const io = captureIo();
-  const code = await command([...args, '--dir', root], io);
-  return { code, out: io.out(), err: io.err() };
-}
-
-async function runJson(command: (args: readonly string[], io: CommandIo) => Promise<number>, ...args: string[]) {
-  const { code, out } = await run(command, ...args, '--json');
-  expect(code).toBe(0);
-  return JSON.parse(out);
-}
+import { captureIo, layout, makeArchiveDir, removeArchiveDir, root, run, runJson, seed, sha256 } from './archive-harness.ts';
 
 /** Everything months and ls show, month by month: the picture reindex must restore. */
 async function snapshot(): Promise<unknown> {
@@ -123,88 +27,8 @@ function removeCatalog(): void {
   for (const suffix of ['', '-wal', '-shm']) fs.rmSync(layout.dbPath + suffix, { force: true });
 }
 
-beforeEach(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'filehaul-archive-cli-'));
-  layout = dataLayout(root);
-});
-afterEach(() => {
-  fs.rmSync(root, { recursive: true, force: true });
-});
-
-describe('months and ls', () => {
-  it('lists months newest first and pages a month sorted three ways', async () => {
-    await seed();
-    expect((await run(runMonths)).out).toBe(
-      ['2025-04           2 files        25 B', '2025-03           4 files        64 B', '2024-12            1 file         9 B', '3 months, 7 files, 98 B', ''].join('\n'),
-    );
-    const text = (await run(runLs)).out;
-    expect(text.split('\n')[0]).toBe('2025-04: 2 files, sorted by name');
-    expect(text).toContain('data.csv');
-    expect(text).toContain('Showing 1-2 of 2\n');
-
-    const byName = await runJson(runLs, '--month', '2025-03');
-    expect(byName.entries.map((e: { filename: string }) => e.filename)).toEqual(['evil\u001b[2Jname.txt', 'notes.txt', 'report.pdf', 'Ünïcode Résumé.txt']);
-    expect(byName.entries[2]).toEqual({
-      month: '2025-03',
-      file_id: 'file_0',
-      filename: 'report.pdf',
-      path: 'raw/2025-03/report.pdf',
-      size_bytes: 20,
-      sha256: sha256('the quarterly report'),
-      mime_type: 'application/octet-stream',
-      created_at: '2025-03-10T12:00:00Z',
-      downloaded_at: '2025-05-01T00:00:00.000Z',
-      source: 'files-api',
-      url: null,
-      etag: '"e0"',
-      encrypted: false,
-      download_id: 'dl_0',
-    });
-    const bySize = await runJson(runLs, '--month', '2025-03', '--sort', 'size');
-    expect(bySize.entries.map((e: { filename: string }) => e.filename)[0]).toBe('notes.txt');
-    const page = await run(runLs, '--month', '2025-03', '--limit', '1', '--offset', '1');
-    expect(page.out).toContain('notes.txt');
-    expect(page.out).toContain('Showing 2-2 of 4; next page: --offset 2');
-    // A name with a terminal escape is shown escaped, with the safe name it has on disk.
-    expect(byName.total).toBe(4);
-    const plain = (await run(runLs, '--month', '2025-03')).out;
-    expect(plain).not.toContain('\u001b');
-    expect(plain).toContain('evil\\u001b[2Jname.txt  → raw/2025-03/evil_name.txt');
-  });
-
-  it('searches names across months and within one', async () => {
-    await seed();
-    const found = await runJson(runLs, '--search', 'RÉSUMÉ');
-    expect(found).toMatchObject({ mode: 'substring', total: 1, total_exact: true });
-    expect(found.entries[0].path).toBe('raw/2025-03/Ünïcode Résumé.txt');
-    const prefix = await runJson(runLs, '--search', 'Re');
-    expect(prefix.mode).toBe('prefix');
-    expect(prefix.entries.map((e: { filename: string }) => e.filename)).toEqual(['report.pdf']);
-    const inMonth = await runJson(runLs, '--search', 'a', '--month', '2025-04');
-    expect(inMonth.entries.map((e: { filename: string }) => e.filename)).toEqual(['data.csv']);
-    const text = (await run(runLs, '--search', '.txt')).out;
-    expect(text.split('\n')[0]).toBe('Search ".txt" in all months: 3 matches (names containing it, newest first)');
-    expect(text).toContain('2025-03 ');
-  });
-
-  it('says so when the archive is empty', async () => {
-    expect((await run(runMonths)).out).toMatch(/^The archive in .* is empty\.\n$/);
-    expect((await run(runLs)).out).toMatch(/is empty/);
-    expect(await runJson(runLs)).toMatchObject({ month: null, total: 0, entries: [] });
-  });
-
-  it('turns bad options into usage errors (exit 2)', async () => {
-    const io = captureIo();
-    expect(await main(['ls', '--month', '2025-13', '--dir', root], io)).toBe(2);
-    expect(await main(['ls', '--sort', 'colour', '--dir', root], io)).toBe(2);
-    expect(await main(['ls', '--limit', '0', '--dir', root], io)).toBe(2);
-    expect(await main(['verify', '--bogus', '--dir', root], io)).toBe(2);
-    expect(await main(['months', 'extra', '--dir', root], io)).toBe(2);
-    expect(io.err()).toContain('--month must be a month like 2025-03, got "2025-13"');
-    expect(io.err()).toContain('--sort must be name, downloaded or size');
-    expect(io.err()).toContain("Unknown option '--bogus'");
-  });
-});
+beforeEach(makeArchiveDir);
+afterEach(removeArchiveDir);
 
 describe('verify', () => {
   it('passes a clean archive and catches a flipped byte, a missing file and an unknown file', async () => {
@@ -389,18 +213,5 @@ describe('reindex', () => {
     expect(report.unmanifested.map((f: { path: string }) => f.path)).toEqual(['raw/2025-04/data.csv', 'raw/2025-04/photo.jpg']);
     expect(report.manifestsRewritten).toEqual(['2025-04']);
     expect(JSON.parse(fs.readFileSync(path.join(layout.metaDir, '2025-04.json'), 'utf8')).files).toHaveLength(2);
-  });
-});
-
-describe('the filehaul binary', () => {
-  it('runs the archive commands', async () => {
-    await seed();
-    const months = await runCli(['months', '--dir', root, '--json']);
-    expect(months.code).toBe(0);
-    expect(months.events.map((e) => e.month)).toEqual(['2025-04', '2025-03', '2024-12']);
-    fs.rmSync(path.join(layout.rawDir, '2025-04', 'photo.jpg'));
-    const verify = await runCli(['verify', '--dir', root]);
-    expect(verify.code).toBe(1);
-    expect(verify.stdout).toContain('missing  raw/2025-04/photo.jpg');
   });
 });
