@@ -50,8 +50,10 @@ describe('an HTTPS origin that offers HTTP/2', () => {
       expect(await sha256File(`${dir}/${done.path as string}`)).toBe(sha256(body));
       expect(result.events.filter((event) => event.event === 'retry')).toEqual([]);
       expect(seen.map((request) => request.httpVersion)).toEqual(seen.map(() => '1.1'));
+      // At least one connection per segment. Under load a connection that ends early may split a range that has not
+      // started yet and take its second half on one more connection.
       expect(seen.length).toBeGreaterThanOrEqual(4);
-      expect(new Set(seen.map((request) => request.port)).size).toBe(4);
+      expect(new Set(seen.map((request) => request.port)).size).toBeGreaterThanOrEqual(4);
     } finally {
       await remove();
     }
