@@ -1,19 +1,23 @@
 // Soak benchmark: 2,000 files of mixed sizes through a faulty test origin in one run, the client in a child process; reports outcomes, RSS over the run and fds before/after.
 // Usage: node test/bench/soak.ts [--files N] [--fault-rate R] [--seed S] [--parallel N] [--spare-probe-resets] [--json] [--keep]
+// This file runs it (origin, client child, watchdog, the child's JSON lines) and is its command line; the files and faults
+// are in soak-workload.ts, the figures and the text summary in soak-results.ts.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { makeBytes, seededRandom, startOrigin, type Fault, type FaultMatchInput, type Origin, type RequestLogEntry } from '../fixtures/files-api-origin.ts';
+import { startOrigin } from '../fixtures/files-api-origin.ts';
 import type { ChildLine, FdCount, MemorySample } from './soak-child.ts';
+import { formatSoak, soakResult } from './soak-results.ts';
+import { MiB, planFiles, setSoakFaults } from './soak-workload.ts';
+
+export { formatSoak } from './soak-results.ts';
+export { soakFaults } from './soak-workload.ts';
 
 const KEY = 'sk-ant-bench-soak-key';
-const KiB = 1024;
-const MiB = 1024 * KiB;
 const CHILD = fileURLToPath(new URL('./soak-child.ts', import.meta.url));
 
 export interface SoakOptions {
@@ -83,90 +87,6 @@ export interface SoakResult {
   hang: string | null;
 }
 
-/** The soak's mix: mostly small files, some medium, a few large, in a seeded order so large ones fall all through the run. */
-function planFiles(count: number, seed: number): { id: string; bytes: Buffer; size: 'small' | 'medium' | 'large' }[] {
-  const random = seededRandom(seed);
-  const large = Math.max(1, Math.round(count * 0.002));
-  const medium = Math.round(count * 0.04);
-  const kinds: ('small' | 'medium' | 'large')[] = [];
-  for (let n = 0; n < count; n++) kinds.push(n < large ? 'large' : n < large + medium ? 'medium' : 'small');
-  // Fisher–Yates with the seeded generator.
-  for (let n = kinds.length - 1; n > 0; n--) {
-    const k = Math.floor(random() * (n + 1));
-    [kinds[n], kinds[k]] = [kinds[k], kinds[n]];
-  }
-  const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
-  return kinds.map((size, n) => {
-    const length = size === 'large' ? between(16 * MiB, 32 * MiB) : size === 'medium' ? between(1 * MiB, 4 * MiB) : between(1 * KiB, 64 * KiB);
-    return { id: `file_soak${String(n).padStart(5, '0')}`, bytes: makeBytes(length, seed * 7 + n), size };
-  });
-}
-
-/**
- * Each kind weighted 1/5: 429 (short retry-after-ms), 503, 529, a reset and a stall mid-body. Resets and stalls come
- * early (512 B, hits small files too) and late (256 KiB, hits medium and large segments only).
- */
-export function soakFaults(): Fault[] {
-  const status = (code: number): Fault => ({ kind: 'status', status: code, ...(code === 429 && { headers: { 'retry-after-ms': '50' } }) });
-  return [
-    status(429),
-    status(429),
-    status(503),
-    status(503),
-    status(529),
-    status(529),
-    { kind: 'reset', afterBytes: 512 },
-    { kind: 'reset', afterBytes: 256 * KiB },
-    { kind: 'stall', afterBytes: 512 },
-    { kind: 'stall', afterBytes: 256 * KiB },
-  ];
-}
-
-/**
- * What origin.setFaultRate(rate, soakFaults(), seed) does — the same two draws per content request from the same seed,
- * so the same pattern — except that with spareProbeResets a reset drawn for `bytes=0-` becomes a stall. Built on
- * injectFault: the first injection's match makes the draw for each request, the others match the fault it drew.
- * Returns a counter of the resets spared.
- */
-function setSoakFaults(origin: Origin, settings: { faultRate: number; seed: number; spareProbeResets: boolean }): () => number {
-  const faults = soakFaults();
-  const stallFor = new Map<Fault, Fault>();
-  for (const fault of faults) if (fault.kind === 'reset') stallFor.set(fault, faults.find((f) => f.kind === 'stall' && f.afterBytes === fault.afterBytes)!);
-  const random = seededRandom(settings.seed);
-  let spared = 0;
-  let drawn: Fault | undefined;
-  const draw = (entry: FaultMatchInput): Fault | undefined => {
-    if (entry.kind !== 'content' && entry.kind !== 'plain') return undefined;
-    const roll = random();
-    const pick = random();
-    if (roll >= settings.faultRate) return undefined;
-    const fault = faults[Math.floor(pick * faults.length)];
-    if (settings.spareProbeResets && entry.range === 'bytes=0-' && stallFor.has(fault)) {
-      spared++;
-      return stallFor.get(fault);
-    }
-    return fault;
-  };
-  faults.forEach((fault, index) => {
-    origin.injectFault(fault, {
-      count: Number.MAX_SAFE_INTEGER,
-      match: (entry) => {
-        if (index === 0) drawn = draw(entry);
-        return drawn === fault;
-      },
-    });
-  });
-  return () => spared;
-}
-
-/** Groups failure messages: ids, numbers and request ids blanked so the same cause counts once. */
-function reasonKey(message: string): string {
-  return message
-    .replace(/file_soak\d+/g, 'file_…')
-    .replace(/req_\w+/g, 'req_…')
-    .replace(/\d+/g, 'N');
-}
-
 export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
   const settings = {
     files: options.files ?? 2000,
@@ -179,7 +99,6 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
   };
   const log = options.log ?? (() => {});
   const plan = planFiles(settings.files, settings.seed);
-  const sources = new Map(plan.map((file) => [file.id, file.bytes]));
   const sizes = {
     small: plan.filter((file) => file.size === 'small').length,
     medium: plan.filter((file) => file.size === 'medium').length,
@@ -267,145 +186,31 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
     const exit = await exited;
     clearTimeout(watchdog);
     const exitedAt = performance.now();
-    const wallSeconds = (exitedAt - started) / 1000;
-
-    // Verify every done file against the origin's bytes by sha256.
-    const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-    let filesDone = 0;
-    let filesIdentical = 0;
-    const filesWrong: string[] = [];
-    const reasons = new Map<string, { count: number; example: string }>();
-    for (const outcome of outcomes.values()) {
-      if (outcome.state !== 'done') {
-        const key = `${outcome.state}: ${reasonKey(outcome.message ?? '(no message)')}`;
-        const entry = reasons.get(key) ?? { count: 0, example: `${outcome.id}: ${outcome.message}` };
-        entry.count++;
-        reasons.set(key, entry);
-        continue;
-      }
-      filesDone++;
-      let archived: Buffer | null = null;
-      try {
-        archived = readFileSync(path.join(dataDir, outcome.finalPath!));
-      } catch (error) {
-        filesWrong.push(`${outcome.id}: archive file unreadable (${(error as Error).message})`);
-        continue;
-      }
-      if (sha(archived) === sha(sources.get(outcome.id)!)) filesIdentical++;
-      else filesWrong.push(`${outcome.id}: sha256 of ${outcome.finalPath} (${archived.length} B) differs from the origin's (${sources.get(outcome.id)!.length} B)`);
-    }
-
-    const injected: Record<string, number> = {};
-    for (const entry of origin.requests) {
-      if (!entry.fault) continue;
-      const name = entry.fault === 'status' ? String(entry.status) : entry.fault;
-      injected[name] = (injected[name] ?? 0) + 1;
-    }
-    const content = origin.requests.filter((entry) => entry.kind === 'content').length;
-    const metadata = origin.requests.filter((entry) => entry.kind === 'metadata').length;
-
-    const at = (label: string) => memory.find((s) => s.label === label)?.rssBytes ?? null;
-    const startBytes = at('start');
-    const middleBytes = at('50%');
-    const endBytes = at('end');
-    const growth = endBytes !== null && middleBytes !== null ? endBytes - middleBytes : null;
-    const before = fds.find((c) => c.label === 'before open')?.total;
-    const after = fds.find((c) => c.label === 'after close')?.total;
-
-    return {
+    return soakResult({
       settings,
       keptDir: options.keep ? workDir : null,
       sizes,
-      wallSeconds,
-      filesDone,
-      filesIdentical,
-      filesWrong,
-      filesFailed: [...outcomes.values()].filter((o) => o.state !== 'done').length,
-      failureReasons: [...reasons].map(([reason, { count, example }]) => ({ reason, count, example })).sort((a, b) => b.count - a.count),
-      filesMissing: settings.files - outcomes.size,
-      filesStuck: stuck.length,
-      missingExamples: plan
-        .filter((file) => !outcomes.has(file.id))
-        .slice(0, 20)
-        .map((file) => `${file.id} (${file.bytes.length} B; origin saw ${describeRequests(origin.requests.filter((entry) => entry.fileId === file.id))})`),
-      requests: { total: origin.requests.length, metadata, content, other: origin.requests.length - metadata - content, injected, probeResetsSpared: spared(), openContent: concurrency(origin.requests.filter((entry) => entry.kind === 'content')) },
-      events,
+      plan,
+      dataDir,
+      origin,
+      spared,
+      outcomes,
       memory,
-      // Flat: what the client gained over the second half is under 20% of what it held at the half-way mark.
-      rss: {
-        startBytes,
-        middleBytes,
-        endBytes,
-        growthEndVsMiddleBytes: growth,
-        growthEndVsMiddlePct: growth === null ? null : (growth / middleBytes!) * 100,
-        flat: growth === null ? null : growth < 0.2 * middleBytes!,
-      },
       fds,
-      // The client's descriptors after close compared with before open: anything more was opened and never closed.
-      fdLeak: before === undefined || after === undefined ? null : after - before,
-      child: {
-        exitCode: exit.code,
-        signal: exit.signal,
-        exitedOnItsOwn: hang === null && exit.code !== null,
-        msAfterClose: closedAt === null ? null : Math.round(exitedAt - closedAt),
-        activeResourcesAfterClose,
-        stderrTail,
-      },
+      events,
+      activeResourcesAfterClose,
+      stuck,
       hang,
-    };
+      stderrTail,
+      exit,
+      started,
+      closedAt,
+      exitedAt,
+    });
   } finally {
     await origin.close();
     if (!options.keep) rmSync(workDir, { recursive: true, force: true });
   }
-}
-
-/** Time-weighted mean and peak of how many of these requests were open at once (from arrival to end or abort). */
-function concurrency(entries: RequestLogEntry[]): { mean: number; max: number } {
-  const steps: [number, number][] = [];
-  for (const entry of entries) steps.push([entry.startedAt, 1], [entry.endedAt ?? Date.now(), -1]);
-  steps.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let open = 0;
-  let max = 0;
-  let area = 0;
-  for (let index = 0; index < steps.length; index++) {
-    open += steps[index][1];
-    max = Math.max(max, open);
-    if (index + 1 < steps.length) area += open * (steps[index + 1][0] - steps[index][0]);
-  }
-  const span = steps.length ? steps.at(-1)![0] - steps[0][0] : 0;
-  return { mean: span > 0 ? area / span : 0, max };
-}
-
-/** One file's requests as the origin logged them, for a post-mortem of a file that never finished. */
-function describeRequests(entries: RequestLogEntry[]): string {
-  return entries
-    .map((e) => `${e.kind} ${e.range ?? 'no range'} → ${e.status}${e.fault ? ` [${e.fault}]` : ''} ${e.bytesSent} B${e.aborted ? ' aborted' : e.endedAt === undefined ? ' still open' : ''}`)
-    .join('; ');
-}
-
-function mib(bytes: number | null): string {
-  return bytes === null ? '—' : (bytes / MiB).toFixed(1);
-}
-
-/** A plain-text summary of one run, for the command line. */
-export function formatSoak(result: SoakResult): string {
-  const r = result;
-  const out: string[] = [];
-  out.push(`files: ${r.settings.files} (${r.sizes.small} small 1–64 KiB, ${r.sizes.medium} medium 1–4 MiB, ${r.sizes.large} large 16–32 MiB; ${mib(r.sizes.totalBytes)} MiB), fault rate ${r.settings.faultRate}, seed ${r.settings.seed}, ${r.settings.parallelFiles} files at once, read timeout ${r.settings.readTimeoutMs} ms${r.settings.spareProbeResets ? ', probe resets spared' : ''}`);
-  out.push(`wall time: ${r.wallSeconds.toFixed(1)} s`);
-  out.push(`done: ${r.filesDone} (byte-identical ${r.filesIdentical}, WRONG ${r.filesWrong.length}); failed: ${r.filesFailed}; no outcome: ${r.filesMissing} (stuck: ${r.filesStuck})`);
-  for (const wrong of r.filesWrong.slice(0, 10)) out.push(`  wrong: ${wrong}`);
-  if (r.missingExamples.length) out.push(`  no outcome: ${r.missingExamples.join(', ')}`);
-  for (const reason of r.failureReasons) out.push(`  ${reason.count} × ${reason.reason}   e.g. ${reason.example}`);
-  out.push(`requests: ${r.requests.total} (metadata ${r.requests.metadata}, content ${r.requests.content}, other ${r.requests.other}); injected ${Object.entries(r.requests.injected).map(([k, n]) => `${k}×${n}`).join(' ')}${r.settings.spareProbeResets ? `; probe resets turned into stalls: ${r.requests.probeResetsSpared}` : ''}; content requests open at once: mean ${r.requests.openContent.mean.toFixed(2)}, max ${r.requests.openContent.max}`);
-  out.push(`engine events: ${Object.entries(r.events).map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  out.push(`RSS: start ${mib(r.rss.startBytes)} MiB, middle (50%) ${mib(r.rss.middleBytes)} MiB, end ${mib(r.rss.endBytes)} MiB; end − middle ${mib(r.rss.growthEndVsMiddleBytes)} MiB (${r.rss.growthEndVsMiddlePct?.toFixed(1) ?? '—'}% of middle) → ${r.rss.flat === null ? 'not decided (no 50% sample)' : r.rss.flat ? 'flat' : 'NOT flat'} (flat: < 20%)`);
-  out.push(`fds: ${r.fds.map((c) => `${c.label} ${c.total}`).join(', ')}; after close − before open = ${r.fdLeak}`);
-  out.push(`child: exit ${r.child.exitCode ?? r.child.signal}, ${r.child.exitedOnItsOwn ? `exited by itself ${r.child.msAfterClose} ms after close` : 'did NOT exit by itself'}; active after close: ${r.child.activeResourcesAfterClose.join(', ') || 'none'}`);
-  if (r.hang) out.push(`HANG: ${r.hang}`);
-  if (r.keptDir) out.push(`kept: ${r.keptDir}`);
-  if (r.child.exitCode !== 0 && r.child.stderrTail) out.push(`child stderr (tail):\n${r.child.stderrTail}`);
-  return out.join('\n');
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
