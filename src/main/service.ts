@@ -85,7 +85,7 @@ export class FilehaulService {
       // One setting for both kinds of re-send (silent request, silent body): 0 turns them off.
       hedgeAfterMs: options.engine.hedgeAfterMs,
       apiKeyHash: key ? hashApiKey(key) : undefined,
-      onRequest: logger ? (outcome) => logRequestOutcome(logger, { ...outcome, bytes: 0 }) : undefined,
+      onRequest: logger ? (outcome) => logRequestOutcome(logger, outcome) : undefined,
     });
     this.#bandwidth = new BandwidthLimiter({ bytesPerSecond: options.limitRate ?? null, clock: systemClock });
     if (key) this.#secrets.add(key);

@@ -97,6 +97,21 @@ describe('filehaul get <file_id> --json', () => {
     expect(done.request_count).toBe(content.length);
     // Each byte was sent once: no overlap between ranges, no retries.
     expect(content.reduce((sum, request) => sum + request.bytesSent, 0)).toBe(BIG.bytes.length);
+
+    // The request log has one line per content request with the body bytes it received: a closed range exactly its
+    // length; the probe (bytes=0-) what came before its range was cut.
+    const logged = (await readFile(path.join(dir, 'logs', 'filehaul.log'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.event === 'request' && typeof line.range === 'string');
+    expect(logged.length).toBe(content.length);
+    for (const line of logged) {
+      const [, from, to] = /^bytes=(\d+)-(\d*)$/.exec(line.range as string)!;
+      if (to === '') expect(line.bytes_downloaded as number).toBeGreaterThan(0);
+      else expect(line.bytes_downloaded, line.range as string).toBe(Number(to) - Number(from) + 1);
+    }
+    expect(logged.reduce((sum, line) => sum + (line.bytes_downloaded as number), 0)).toBeGreaterThanOrEqual(BIG.bytes.length);
   });
 
   it('fails with one line when the key is wrong (the origin enforces x-api-key)', async () => {

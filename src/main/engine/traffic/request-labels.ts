@@ -32,6 +32,23 @@ export function publicUrl(url: string): string {
 }
 
 /**
+ * Counts the bytes a response body receives, for the request log. It counts in the body's own push(), which is what
+ * every Readable's producer calls per chunk (undici's request handler too): a 'data' listener would switch the body
+ * to flowing before its reader is attached, and that reader would lose the bytes. Call it before anything reads the
+ * body: what arrived with the headers is still buffered then, and counted.
+ */
+export function countBodyBytes(body: HttpResponse['body']): () => number {
+  let bytes = body.readableLength;
+  const push = body.push;
+  body.push = function countingPush(this: HttpResponse['body'], chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (typeof chunk === 'string') bytes += Buffer.byteLength(chunk, encoding);
+    else if (chunk instanceof Uint8Array) bytes += chunk.byteLength;
+    return push.call(this, chunk, encoding);
+  };
+  return () => bytes;
+}
+
+/**
  * Calls `done` once when a response body is finished with: read to its end, destroyed, or failed.
  * undici's body is an autoDestroy Readable, so 'close' follows 'end', destroy() and any error; only 'end' and 'close'
  * are watched, because an 'error' listener would change what an unhandled body error does to the process.

@@ -5,7 +5,7 @@ import { systemClock } from './clock.ts';
 import { ConnectionAllowance, type Release } from './connection-allowance.ts';
 import { EndpointHealth, type Route } from './endpoint-health.ts';
 import { RequestBudget } from './request-budget.ts';
-import { apiKeyHashOf, isUnreachable, publicUrl, whenBodyDone } from './request-labels.ts';
+import { apiKeyHashOf, countBodyBytes, isUnreachable, publicUrl, whenBodyDone } from './request-labels.ts';
 import { HedgeCredit, raceOverdue, ResponseTime, type Contender } from './request-hedge.ts';
 import type { EndpointStats, RequestOutcome, TrafficClient, TrafficGetOptions, TrafficOptions, TrafficStats, WaitInfo, WaitReason } from './traffic-types.ts';
 
@@ -230,7 +230,7 @@ export function createTrafficClient(inner: HttpClient, options: TrafficOptions):
         // Refused or unroutable: every connection to that address fails alike, so one opens the cool-down (and failover).
         // Resets and read timeouts are one connection's trouble, not the endpoint's: they neither cool it nor shrink its allowance.
         if (isUnreachable(error) && isLimited(route.endpoint) && !signal.aborted) health.reportOverload(route.endpoint, null, { immediate: true });
-        report({ ...base, status: null, requestId: null, durationMs: clock.now() - sentAt, error: error instanceof Error ? error.message : String(error) });
+        report({ ...base, status: null, requestId: null, durationMs: clock.now() - sentAt, bytes: 0, error: error instanceof Error ? error.message : String(error) });
         throw error;
       }
       responseTimeOf(route.endpoint, headers).add(clock.now() - sentAt);
@@ -239,9 +239,10 @@ export function createTrafficClient(inner: HttpClient, options: TrafficOptions):
       observe(route, response, allowance, budget, sentAt);
       const requestId = headerValue(response.headers['request-id']) ?? headerValue(response.headers['x-request-id']);
       slots.set(response.body, slot);
+      const received = countBodyBytes(response.body);
       whenBodyDone(response.body, () => {
         release();
-        report({ ...base, status: response.status, requestId, durationMs: clock.now() - sentAt });
+        report({ ...base, status: response.status, requestId, durationMs: clock.now() - sentAt, bytes: received() });
       });
       return response;
     })();

@@ -22,6 +22,8 @@ export interface RequestOutcome {
   requestId: string | null;
   /** From sending the request to the end of its body (or its failure). */
   durationMs: number;
+  /** Body bytes received (0 when no response came); a body dropped early counts what arrived before. */
+  bytes: number;
   /** Time spent waiting for cool-down, a connection slot and a budget token before it was sent. */
   waitedMs: number;
   /** Sent to the backup base because the primary was cooling down. */
