@@ -196,6 +196,8 @@ describe('listMonthFiles on a few thousand rows', () => {
     expect(listMonthFiles(db, '2019-01')).toEqual({ entries: [], total: 0 });
     expect(() => listMonthFiles(db, '2025-13')).toThrow(/YYYY-MM/);
     expect(() => listMonthFiles(db, '2025-05', { limit: 0 })).toThrow(/limit/);
+    // A sort key that names something every object has is still an unknown sort.
+    expect(() => listMonthFiles(db, '2025-05', { sort: 'constructor' as 'name' })).toThrow(/unknown sort "constructor"/);
   });
 
   it('walks a month by path in keyset pages without touching the neighbouring months', () => {

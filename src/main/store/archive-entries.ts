@@ -141,7 +141,8 @@ export function listMonths(db: Database.Database): MonthSummary[] {
 export function listMonthFiles(db: Database.Database, month: string, options: MonthFilesOptions = {}): ArchivePage {
   assertMonth(month);
   const sort = options.sort ?? 'name';
-  const order = ORDER[sort];
+  // Own keys only: ORDER['constructor'] is Object's constructor, not a sort.
+  const order = Object.hasOwn(ORDER, sort) ? ORDER[sort] : undefined;
   if (!order) throw new RangeError(`listMonthFiles: unknown sort ${JSON.stringify(sort)}`);
   const direction = options.direction ?? order.defaultDirection;
   if (direction !== 'asc' && direction !== 'desc') throw new RangeError(`listMonthFiles: unknown direction ${JSON.stringify(direction)}`);
