@@ -153,38 +153,47 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
     };
     arm(stuckMessage);
 
-    const lines = createInterface({ input: child.stdout });
-    for await (const text of lines) {
-      let line: ChildLine;
-      try {
-        line = JSON.parse(text) as ChildLine;
-      } catch {
-        stderrTail = (stderrTail + `stdout: ${text}\n`).slice(-4000);
-        continue;
+    // Whatever ends this (the child's exit, or a line the loop cannot handle), the watchdog goes with it: left armed it
+    // would keep the bench alive for stuckAfterMs and then kill a child that is already gone.
+    let exit: { code: number | null; signal: string | null };
+    try {
+      const lines = createInterface({ input: child.stdout });
+      for await (const text of lines) {
+        let line: ChildLine;
+        try {
+          line = JSON.parse(text) as ChildLine;
+        } catch {
+          stderrTail = (stderrTail + `stdout: ${text}\n`).slice(-4000);
+          continue;
+        }
+        if (line.type === 'file') {
+          outcomes.set(line.id, line);
+          arm(stuckMessage);
+        } else if (line.type === 'memory') {
+          memory.push(line.sample);
+          const s = line.sample;
+          log(`soak: ${s.label.padEnd(11)} ${String(s.filesFinished).padStart(5)} files  ${(s.elapsedMs / 1000).toFixed(1).padStart(6)} s  RSS ${(s.rssBytes / MiB).toFixed(1)} MiB  heap ${(s.heapUsedBytes / MiB).toFixed(1)} MiB (after GC ${s.heapAfterGcBytes === null ? '?' : (s.heapAfterGcBytes / MiB).toFixed(1)})  external ${(s.externalBytes / MiB).toFixed(1)} MiB  arrayBuffers ${(s.arrayBuffersBytes / MiB).toFixed(1)} MiB  allowance ${s.allowance ?? '-'}`);
+        } else if (line.type === 'fds') {
+          fds.push(line.count);
+          log(`soak: fds ${line.count.label}: ${line.count.total} ${JSON.stringify(line.count.kinds)}`);
+        } else if (line.type === 'stuck') {
+          stuck = line.ids;
+          log(`soak: STUCK: ${stuck.length} downloads unsettled with nothing left to run in the client: ${stuck.slice(0, 10).join(', ')}`);
+        } else if (line.type === 'events') {
+          events = line.counts;
+        } else if (line.type === 'closed') {
+          activeResourcesAfterClose = line.activeResources;
+          closedAt = performance.now();
+          arm(() => `the client did not exit within ${settings.stuckAfterMs / 1000} s of service.close(); active resources: ${activeResourcesAfterClose.join(', ')}`);
+        }
       }
-      if (line.type === 'file') {
-        outcomes.set(line.id, line);
-        arm(stuckMessage);
-      } else if (line.type === 'memory') {
-        memory.push(line.sample);
-        const s = line.sample;
-        log(`soak: ${s.label.padEnd(11)} ${String(s.filesFinished).padStart(5)} files  ${(s.elapsedMs / 1000).toFixed(1).padStart(6)} s  RSS ${(s.rssBytes / MiB).toFixed(1)} MiB  heap ${(s.heapUsedBytes / MiB).toFixed(1)} MiB (after GC ${s.heapAfterGcBytes === null ? '?' : (s.heapAfterGcBytes / MiB).toFixed(1)})  external ${(s.externalBytes / MiB).toFixed(1)} MiB  arrayBuffers ${(s.arrayBuffersBytes / MiB).toFixed(1)} MiB  allowance ${s.allowance ?? '-'}`);
-      } else if (line.type === 'fds') {
-        fds.push(line.count);
-        log(`soak: fds ${line.count.label}: ${line.count.total} ${JSON.stringify(line.count.kinds)}`);
-      } else if (line.type === 'stuck') {
-        stuck = line.ids;
-        log(`soak: STUCK: ${stuck.length} downloads unsettled with nothing left to run in the client: ${stuck.slice(0, 10).join(', ')}`);
-      } else if (line.type === 'events') {
-        events = line.counts;
-      } else if (line.type === 'closed') {
-        activeResourcesAfterClose = line.activeResources;
-        closedAt = performance.now();
-        arm(() => `the client did not exit within ${settings.stuckAfterMs / 1000} s of service.close(); active resources: ${activeResourcesAfterClose.join(', ')}`);
-      }
+      exit = await exited;
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    } finally {
+      clearTimeout(watchdog);
     }
-    const exit = await exited;
-    clearTimeout(watchdog);
     const exitedAt = performance.now();
     return soakResult({
       settings,
