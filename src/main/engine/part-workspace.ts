@@ -28,7 +28,7 @@ export class PartWorkspace {
   /** Hashes the part file's written prefix during the transfer; belongs to #part and goes with it. */
   #prefixHash: PrefixHash | null = null;
   #clock: DurabilityClock | null = null;
-  /** The speed at the last progress tick: what a range's end judges the background hash by. */
+  /** The speed at the last progress tick: what a range's end judges the background hash by (0 before the first). */
   #lastBytesPerSecond = 0;
 
   constructor(record: DownloadRecord, deps: Pick<DownloadDeps, 'archive' | 'journal'>, settings: Pick<DownloadSettings, 'confirmIntervalMs' | 'progressIntervalMs'>, hooks: PartWorkspaceHooks) {

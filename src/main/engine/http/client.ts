@@ -26,8 +26,7 @@ export const undiciModules = {
 
 /**
  * undici's client.js requires its HTTP/2 half (client-h2.js) at load, and that loads node:http2 and with it tls:
- * ~14 ms of every command's start-up, and OpenSSL's teardown at exit, for a protocol we switch off (allowH2: false
- * below). So a stand-in goes into the require cache first: client.js gets a function that loads the real module
+ * ~14 ms of every command's start-up for a protocol we switch off (allowH2: false below). So a stand-in goes into the require cache first: client.js gets a function that loads the real module
  * the first time undici calls it, which with HTTP/2 off is never. undici-modules.test.ts checks both halves.
  */
 function deferHttp2(): void {
