@@ -52,7 +52,7 @@ export function createFakeWorld(o: Pick<Required<FakeOptions>, 'demo' | 'seed' |
   }
   remote.push({ id: 'file_report_q1', filename: 'report-q1.pdf', sizeBytes: 1_200_000, createdAt: '2025-03-14T08:30:00Z', downloadable: true, archived: false });
 
-  // The archive: entries per month; the big synthetic month is built on first use.
+  // The archive: entries per month; the big synthetic month (bigMonthRows) is built here, up front.
   const archive = new Map<string, ArchiveEntryView[]>();
   const addEntry = (month: string, e: ArchiveEntryView): void => {
     let list = archive.get(month);

@@ -12,7 +12,7 @@ export interface FakeOptions {
   /** Provide openPath/showInFolder (desktop extras). */
   desktopActions?: boolean;
   demo?: boolean;
-  /** A few downloads in every state (downloading, queued waiting for a rate limit, paused, failed, done). */
+  /** A few downloads: one downloading, one queued waiting for a rate limit, one paused, one failed (none done). */
   seed?: boolean;
   /** This many extra downloads, all downloading and far from done (the benchmark). */
   active?: number;

@@ -64,7 +64,7 @@ function record(seed: Seed, n: number): DownloadRecord {
     error: null,
     addedAt: '2025-05-01T00:00:00.000Z',
     updatedAt: '2025-05-01T00:00:00.000Z',
-    completedAt: `2025-05-01T00:00:0${n}.000Z`,
+    completedAt: `2025-05-01T00:00:${String(n).padStart(2, '0')}.000Z`,
     finalPath: `raw/${seed.month}/${seed.name}`,
     sha256: sha256(seed.content),
     restartCount: 0,
