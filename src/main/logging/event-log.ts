@@ -2,6 +2,7 @@
 import type { DownloadEvent } from '../engine/events.ts';
 import type { FilehaulLogger } from './logger.ts';
 import { publicUrl, UNPARSEABLE_URL } from '../engine/traffic/request-labels.ts';
+import type { RequestOutcome as TrafficRequestOutcome } from '../engine/traffic/traffic-types.ts';
 
 /** Progress ticks come several times a second; the log keeps one per download per this interval. */
 export const PROGRESS_LOG_INTERVAL_MS = 10_000;
@@ -88,23 +89,14 @@ export function logDownloadEvent(logger: FilehaulLogger, event: DownloadEvent): 
   }
 }
 
-/** One HTTP request as the HTTP client saw it end. */
-export interface RequestOutcome {
-  url: string;
-  /** Which endpoint the request counted against (the API base, or the URL's origin). */
-  endpoint: string;
-  /** null when no response came (connection error, timeout, abort). */
-  status: number | null;
-  requestId: string | null;
-  /** The Range header sent, if any. */
-  range: string | null;
-  durationMs: number;
-  /** Body bytes received. */
-  bytes: number;
-  error?: string;
+/**
+ * One HTTP request as the traffic client reports it at the end of its body, with what a caller may add: the file it
+ * was for and the segment it carried.
+ */
+export type RequestOutcome = Pick<TrafficRequestOutcome, 'url' | 'endpoint' | 'status' | 'requestId' | 'range' | 'durationMs' | 'bytes' | 'error'> & {
   fileId?: string;
   segment?: { start: number; end: number };
-}
+};
 
 /** Logs one request's outcome; URLs lose their query string and credentials (signed URLs carry tokens there). */
 export function logRequestOutcome(logger: FilehaulLogger, outcome: RequestOutcome): void {
