@@ -81,7 +81,7 @@ export class PartWorkspace {
   progressTick(bytesThisRun: number): number {
     const bytesPerSecond = this.#clock ? this.#clock.bytesPerSecond(bytesThisRun) : 0;
     this.#lastBytesPerSecond = bytesPerSecond;
-    void this.#prefixHash?.advance(writtenPrefix(this.#hooks.segments()), bytesPerSecond);
+    void this.#advanceHash();
     return bytesPerSecond;
   }
 
@@ -92,6 +92,11 @@ export class PartWorkspace {
    * promise (never rejected) is for tests; the run does not wait for the hash.
    */
   rangeFinished(): Promise<void> {
+    return this.#advanceHash();
+  }
+
+  /** Moves the prefix hash on to the written prefix, judged by the speed at the last tick. */
+  #advanceHash(): Promise<void> {
     return this.#prefixHash?.advance(writtenPrefix(this.#hooks.segments()), this.#lastBytesPerSecond) ?? Promise.resolve();
   }
 
