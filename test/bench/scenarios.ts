@@ -83,6 +83,12 @@ export function scenarioUrl(s: Scenario): string {
   return `http://127.0.0.1:${s.port}${s.urlPath}`;
 }
 
+/** A run's output dir and the home dir filehaul got beside it (see peers.ts). */
+function removeRunDirs(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(`${dir}-home`, { recursive: true, force: true });
+}
+
 async function oneRun(ngx: Nginx, s: Scenario, tool: Tool, rep: number, workDir: string, log: (m: string) => void) {
   const label = `${s.id}-${tool}-${rep}`;
   const dir = path.join(workDir, label);
@@ -104,8 +110,7 @@ async function oneRun(ngx: Nginx, s: Scenario, tool: Tool, rep: number, workDir:
     else if (fileSize(out) !== s.size) failure = `output size ${fileSize(out)} != ${s.size} (${out})`;
     else if ((await sha256File(out)) !== s.sha256) failure = `sha256 mismatch (${out})`;
   }
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(`${dir}-home`, { recursive: true, force: true });
+  removeRunDirs(dir);
   // Flush this run's dirty pages now, so their write-back does not land in the next tool's timing.
   execFileSync('sync');
 
@@ -141,8 +146,7 @@ async function warmUp(s: Scenario, workDir: string, log: (m: string) => void): P
     const inv = invocation(tool, s.warmUpUrl, path.basename(new URL(s.warmUpUrl).pathname), dir, s.connections);
     const r = await timedRun(inv.command, workDir, label, 60_000);
     times.push(`${tool} ${r.seconds.toFixed(2)} s${r.code === 0 ? '' : ` (exit ${r.code ?? r.signal})`}`);
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(`${dir}-home`, { recursive: true, force: true });
+    removeRunDirs(dir);
   }
   log(`  warm-up (untimed, ${s.warmUpUrl.replace(/^.*\//, '')}): ${times.join(', ')}`);
 }
