@@ -22,6 +22,14 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A complete part file of `size` bytes in the test dir, and a PrefixHash over it. */
+function completePart(name: string, size: number): { bytes: Buffer; prefix: PrefixHash } {
+  const bytes = bytesOf(size);
+  const file = path.join(dir, name);
+  writeFileSync(file, bytes);
+  return { bytes, prefix: new PrefixHash(file) };
+}
+
 describe('sha256File', () => {
   it('hashes a file of several read pieces, an uneven tail and an empty file', async () => {
     const bytes = bytesOf(5 * MiB + 77);
@@ -54,10 +62,7 @@ describe('PrefixHash', () => {
   });
 
   it('leaves a download arriving faster than a tenth of the hash speed to finish, where the hash runs beside the fsync', async () => {
-    const bytes = bytesOf(16 * MiB);
-    const file = path.join(dir, 'fast.part');
-    writeFileSync(file, bytes);
-    const prefix = new PrefixHash(file);
+    const { bytes, prefix } = completePart('fast.part', 16 * MiB);
     await prefix.advance(bytes.length, 500 * MiB);
     expect(prefix.hashedBytes).toBe(0);
     await prefix.advance(bytes.length, 20 * MiB);
@@ -68,10 +73,7 @@ describe('PrefixHash', () => {
   it('goes on to a prefix announced while a step runs, once that step ends', async () => {
     // A range that ends while the hash is busy moves the prefix; waiting for the next progress tick would leave
     // that range to finalize.
-    const bytes = bytesOf(20 * MiB);
-    const file = path.join(dir, 'moving.part');
-    writeFileSync(file, bytes);
-    const prefix = new PrefixHash(file);
+    const { bytes, prefix } = completePart('moving.part', 20 * MiB);
     const first = prefix.advance(9 * MiB);
     const second = prefix.advance(18 * MiB);
     await Promise.all([first, second]);
@@ -80,10 +82,7 @@ describe('PrefixHash', () => {
   });
 
   it('judges its speed by the hash alone, not by an event loop that is busy with the download meanwhile', async () => {
-    const bytes = bytesOf(24 * MiB);
-    const file = path.join(dir, 'busy.part');
-    writeFileSync(file, bytes);
-    const prefix = new PrefixHash(file);
+    const { bytes, prefix } = completePart('busy.part', 24 * MiB);
     // Between the reads of the first step the event loop is held 40 ms at a time (as a busy download holds it):
     // by the clock that step ran at about 2 MiB per 40 ms, 50 MiB/s.
     let busy = true;
@@ -104,10 +103,7 @@ describe('PrefixHash', () => {
   });
 
   it('starts no step once finishing, so nothing is fed into the digest twice', async () => {
-    const bytes = bytesOf(17 * MiB);
-    const file = path.join(dir, 'c.part');
-    writeFileSync(file, bytes);
-    const prefix = new PrefixHash(file);
+    const { bytes, prefix } = completePart('c.part', 17 * MiB);
     const finished = prefix.finish();
     await prefix.advance(bytes.length);
     expect(await finished).toBe(sha256(bytes));
