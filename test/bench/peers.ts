@@ -1,11 +1,25 @@
-// The downloaders under test: the exact command line of filehaul, aria2c and curl, and where each leaves its output.
+// The downloaders under test: the exact command line of filehaul, aria2c, curl and parallel curl ranges, and where each leaves its output.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from './measure.ts';
 import { findFilehaulOutput } from './files.ts';
 
-export type Tool = 'filehaul' | 'aria2c' | 'curl';
+export type Tool = 'filehaul' | 'aria2c' | 'curl' | 'curl-ranges';
+
+/**
+ * 'curl-ranges' is a reference, not a downloader anyone would ship: the same equal ranges with nothing around them.
+ * It is told the size, so it needs no probe, and starts one curl per connection at once, each piping its range
+ * through dd to its offset of one file: no planning, no hash, no fsync, no catalog, a few ms of start-up per process.
+ * Set beside filehaul it shows how much of filehaul's time is the origin's and how much is filehaul's own.
+ */
+const CURL_RANGES_SCRIPT = [
+  'url=$1; size=$2; n=$3; out=$4; : > "$out"; pids=()',
+  'for ((i = 0; i < n; i++)); do a=$((size * i / n)); b=$((size * (i + 1) / n - 1))',
+  '  ( set -o pipefail; curl -sf -r "$a-$b" "$url" | dd of="$out" bs=64K seek="$a" oflag=seek_bytes conv=notrunc status=none ) & pids+=($!)',
+  'done',
+  'for p in "${pids[@]}"; do wait "$p" || exit 1; done',
+].join('\n');
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FILEHAUL_BIN = path.join(REPO_ROOT, 'bin', 'filehaul.mjs');
@@ -37,9 +51,10 @@ function shown(url: string): string {
 
 /**
  * One download of `url` by `tool` with `connections` connections into the fresh directory `dir`
- * (`name` is the source file's name, used to find filehaul's archived copy).
+ * (`name` is the source file's name, used to find filehaul's archived copy; `size` its length, which only
+ * 'curl-ranges' is given).
  */
-export function invocation(tool: Tool, url: string, name: string, dir: string, connections: number): Invocation {
+export function invocation(tool: Tool, url: string, name: string, dir: string, connections: number, size: number): Invocation {
   mkdirSync(dir, { recursive: true });
   switch (tool) {
     case 'filehaul': {
@@ -73,6 +88,14 @@ export function invocation(tool: Tool, url: string, name: string, dir: string, c
       return {
         command: { cmd: 'curl', args: ['-s', '-o', file, url] },
         display: `curl -s -o DIR/out ${shown(url)}`,
+        output: () => file,
+      };
+    }
+    case 'curl-ranges': {
+      const file = path.join(dir, 'out');
+      return {
+        command: { cmd: 'bash', args: ['-c', CURL_RANGES_SCRIPT, 'curl-ranges', url, String(size), String(connections), file] },
+        display: `bash -c '<one \`curl -sf -r A-B URL | dd of=DIR/out seek=A oflag=seek_bytes conv=notrunc\` per connection, all at once>' (see test/bench/peers.ts)`,
         output: () => file,
       };
     }

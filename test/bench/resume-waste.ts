@@ -105,7 +105,7 @@ function jsonLine(line: string): Record<string, unknown> | null {
 
 function command(tool: ResumeTool, url: string, name: string, dir: string, s: ResumeScenario): ToolCommand {
   if (tool === 'filehaul') {
-    const inv = invocation('filehaul', url, name, dir, s.connections);
+    const inv = invocation('filehaul', url, name, dir, s.connections, s.size);
     const share = (line: string, event: string) => {
       const rec = jsonLine(line);
       return rec && rec.event === event && typeof rec.bytes_downloaded === 'number' ? rec.bytes_downloaded / s.size : null;

@@ -21,8 +21,9 @@ export interface Scenario {
   tools: Tool[];
   /** Bytes per second if every connection runs at its limit (throttled only). */
   idealBytesPerSec: number | null;
-  /** A small file each tool downloads once, untimed, before the timed runs (see warmUp). */
+  /** A small file each tool downloads once, untimed, before the timed runs (see warmUp), and its size. */
   warmUpUrl: string;
+  warmUpSize: number;
 }
 
 export interface RunRecord {
@@ -92,7 +93,7 @@ function removeRunDirs(dir: string): void {
 async function oneRun(ngx: Nginx, s: Scenario, tool: Tool, rep: number, workDir: string, log: (m: string) => void) {
   const label = `${s.id}-${tool}-${rep}`;
   const dir = path.join(workDir, label);
-  const inv = invocation(tool, scenarioUrl(s), path.basename(s.urlPath), dir, s.connections);
+  const inv = invocation(tool, scenarioUrl(s), path.basename(s.urlPath), dir, s.connections, s.size);
   const timeoutMs = s.idealBytesPerSec ? (s.size / s.idealBytesPerSec) * 6000 + 60_000 : 300_000;
   const offset = ngx.logOffset();
   const r = await timedRun(inv.command, workDir, label, timeoutMs);
@@ -143,7 +144,7 @@ async function warmUp(s: Scenario, workDir: string, log: (m: string) => void): P
   for (const tool of s.tools) {
     const label = `${s.id}-${tool}-warm-up`;
     const dir = path.join(workDir, label);
-    const inv = invocation(tool, s.warmUpUrl, path.basename(new URL(s.warmUpUrl).pathname), dir, s.connections);
+    const inv = invocation(tool, s.warmUpUrl, path.basename(new URL(s.warmUpUrl).pathname), dir, s.connections, s.warmUpSize);
     const r = await timedRun(inv.command, workDir, label, 60_000);
     times.push(`${tool} ${r.seconds.toFixed(2)} s${r.code === 0 ? '' : ` (exit ${r.code ?? r.signal})`}`);
     removeRunDirs(dir);

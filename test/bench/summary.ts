@@ -39,6 +39,15 @@ export function targetsTable(r: BenchResults, meta: ReportMeta): Table {
       const decimalMBps = s.idealBytesPerSec / (1024 * 1024);
       const result = share === null ? 'n/a' : `${(share * 100).toFixed(1)}% (${fh!.seconds!.toFixed(2)} s; ${((share * s.idealBytesPerSec) / (decimalMBps * 10_000)).toFixed(1)}% of ${decimalMBps.toFixed(0)} MB/s read as decimal)`;
       row(label, `filehaul throughput ÷ ideal (${s.connections} × 2 MiB/s)`, '≥ 97%', result, share === null ? null : share >= 0.97, only(s.id));
+      const bare = res.tools.find((t) => t.tool === 'curl-ranges');
+      if (bare) {
+        // Not a target: the same ranges with nothing around them, so the row above can be read against what the origin gave.
+        const bareShare = bare.seconds ? s.size / bare.seconds / s.idealBytesPerSec : null;
+        const gap = fh?.seconds && bare.seconds ? fh.seconds - bare.seconds : null;
+        const versus = gap === null ? '' : `; filehaul ${Math.abs(gap).toFixed(2)} s ${gap > 0 ? 'slower' : 'faster'}`;
+        const shown = bareShare === null ? 'n/a' : `${(bareShare * 100).toFixed(1)}% (${bare.seconds!.toFixed(2)} s)${versus}`;
+        row(label, `reference, not a target: ${s.connections} bare curl ranges at once ÷ ideal`, '—', shown, null, only(s.id));
+      }
     }
     if (aria) {
       const ratio = fh?.seconds && aria.seconds ? aria.seconds / fh.seconds : null;

@@ -126,6 +126,14 @@ export function transferMarkdown(results: ScenarioResult[], meta: ReportMeta): s
           'nginx lets each response run up to one second ahead of its rate, so short transfers can exceed 100%.',
         '',
       );
+      if (res.tools.some((t) => t.tool === 'curl-ranges')) {
+        out.push(
+          '`curl-ranges` is a reference, not a downloader: told the size, it starts one `curl -r` per connection at ' +
+            'once, each piped through `dd` to its offset of one file, with no probe, no hash, no fsync and no catalog. ' +
+            'Beside filehaul it shows how much of the time is the origin\'s (nginx paces each response) and how much is the client\'s own.',
+          '',
+        );
+      }
     }
     out.push(markdownTable(scenarioTable(res, meta)), '', 'Commands:', '', '```sh');
     for (const t of res.tools) out.push(t.display);
