@@ -10,10 +10,9 @@ import { undiciModules } from '../../src/main/engine/http/client.ts';
 const require = createRequire(import.meta.url);
 
 describe('undici modules loaded by path', () => {
-  it('are the Agent, EnvHttpProxyAgent and redirect interceptor the package exports', () => {
+  it('are the Agent and EnvHttpProxyAgent the package exports', () => {
     expect(undiciModules.agent()).toBe(undici.Agent);
     expect(undiciModules.envHttpProxyAgent()).toBe(undici.EnvHttpProxyAgent);
-    expect(undiciModules.redirectInterceptor()).toBe(undici.interceptors.redirect);
   });
 
   it('include the request function behind the package\'s request() and Dispatcher#request', () => {

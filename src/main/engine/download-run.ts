@@ -9,6 +9,7 @@ import { checkRangeResponse, requestRange, streamIntoSegment, type ByteRateLimit
 import { planSegments, segmentCount } from './segments.ts';
 import { nextAssignment } from './segment-assignment.ts';
 import type { DownloadSource } from './source.ts';
+import { ContentTarget } from './content-target.ts';
 import { applyDetails, hasValidator, learnFromResponse, liveSegment, persistRecord, toRecord, validatorsOf } from './download-record.ts';
 import { DEFAULT_DOWNLOAD_SETTINGS, type DownloadDeps, type DownloadOutcome, type DownloadSettings } from './download-settings.ts';
 import { retryUntilDone } from './retry-loop.ts';
@@ -41,8 +42,8 @@ export class DownloadRun {
   readonly #hedges: HedgePlanner;
   /** How long the probe took to answer: the response time of the first segment's request. */
   #probeResponseMs = 0;
-  /** The content URL, asked of the source once: progress ticks only need it to look up the endpoint's allowance. */
-  #contentUrl: string | null = null;
+  /** Where content requests go: the source's URL, or where its redirects ended, for this run only (see content-target.ts). */
+  readonly #target: ContentTarget;
   /** Why and until when the download is held back (rate limit, Retry-After, cool-down); null while it flows. */
   #waiting: { reason: string; until: number | null } | null = null;
   readonly #waitListener = (wait: { reason: string; until: number | null } | null) => {
@@ -54,6 +55,7 @@ export class DownloadRun {
   constructor(record: DownloadRecord, source: DownloadSource, deps: DownloadDeps, settings: DownloadSettings, signal: AbortSignal) {
     this.#record = record;
     this.#source = source;
+    this.#target = new ContentTarget(source);
     this.#deps = deps;
     this.#settings = settings;
     this.#signal = signal;
@@ -66,7 +68,7 @@ export class DownloadRun {
     });
     this.#hedges = new HedgePlanner({
       http: deps.http,
-      source,
+      target: this.#target,
       floorMs: settings.hedgeAfterMs ?? DEFAULT_DOWNLOAD_SETTINGS.hedgeAfterMs ?? 0,
       connections: () => this.#settings.connections,
       streaming: () => this.#segments.filter((segment) => segment.streaming).length,
@@ -152,7 +154,7 @@ export class DownloadRun {
     const probe = await this.#withRetries(async () => {
       this.#requestCount++;
       const timing = this.#timedWaitListener();
-      const { response } = await requestRange(this.#deps.http, this.#source, 0, null, none, this.#signal, timing.onWait);
+      const { response } = await requestRange(this.#deps.http, this.#target, 0, null, none, this.#signal, timing.onWait);
       this.#probeResponseMs = timing.elapsed();
       if (response.status === 416 && /\/0\s*$/.test(headerValue(response.headers['content-range']) ?? '')) {
         // An empty file has no byte 0 to ask for: RFC 9110 answers 416 with `bytes */0`.
@@ -200,7 +202,7 @@ export class DownloadRun {
       if (!response) {
         segment.offset = segment.written = segment.confirmed = 0;
         this.#requestCount++;
-        response = (await requestRange(this.#deps.http, this.#source, 0, null, { etag: null, lastModified: null }, this.#signal, this.#waitListener)).response;
+        response = (await requestRange(this.#deps.http, this.#target, 0, null, { etag: null, lastModified: null }, this.#signal, this.#waitListener)).response;
         if (response.status !== 200) await checkRangeResponse(response, { start: 0, end: null, total }, { etag: null, lastModified: null }, false);
       }
       const body = response.body;
@@ -278,7 +280,7 @@ export class DownloadRun {
         const from = segment.offset;
         const to = segment.end;
         const timing = this.#timedWaitListener();
-        const opened = await requestRange(this.#deps.http, this.#source, from, to, validators, signal, timing.onWait);
+        const opened = await requestRange(this.#deps.http, this.#target, from, to, validators, signal, timing.onWait);
         responseMs = timing.elapsed();
         await checkRangeResponse(opened.response, { start: from, end: to, total }, validators, opened.sentIfRange);
         response = opened.response;
@@ -331,6 +333,7 @@ export class DownloadRun {
     await this.#workspace.discard();
     this.#segments = [];
     this.#steals = 0;
+    this.#target.forget();
     Object.assign(this.#record, { etag: null, lastModified: null, rangeSupported: null });
     this.#deps.journal.saveSegments(this.#record.id, []);
     this.#persistRecord();
@@ -353,7 +356,7 @@ export class DownloadRun {
       segments: this.#segments.map((segment) => ({ start: segment.start, end: segment.end, offset: segment.written, active: segment.streaming })),
       waitingUntil: this.#waiting?.until ?? null,
       waitReason: this.#waiting?.reason ?? null,
-      allowedConnections: this.#deps.allowance ? Math.min(this.#settings.connections, this.#deps.allowance((this.#contentUrl ??= this.#source.contentRequest().url))) : null,
+      allowedConnections: this.#deps.allowance ? Math.min(this.#settings.connections, this.#deps.allowance(this.#target.url)) : null,
     });
   }
 

@@ -5,7 +5,7 @@ import { contentRangeMismatch } from './http/content-range.ts';
 import { headerValue } from './http/retry-policy.ts';
 import { RestartRequired, RetryableError, storageErrorFrom } from './errors.ts';
 import type { PartFile } from './part-file.ts';
-import type { DownloadSource } from './source.ts';
+import type { ContentTarget } from './content-target.ts';
 
 /** A segment while it downloads. `offset` only grows; `end` may shrink when an idle connection takes its second half. */
 export interface LiveSegment {
@@ -35,21 +35,23 @@ export function ifRangeValue(validators: Validators): string | null {
   return validators.lastModified;
 }
 
-/** Opens a ranged request for [from, end) — or `from-` when end is null — carrying If-Range when we have a validator. */
+/**
+ * Opens a ranged request for [from, end) — or `from-` when end is null — carrying If-Range when we have a validator.
+ * It goes where `target` says: the source's URL, or where its redirects ended (see content-target.ts).
+ */
 export async function requestRange(
   http: HttpClient,
-  source: DownloadSource,
+  target: ContentTarget,
   from: number,
   end: number | null,
   validators: Validators,
   signal: AbortSignal,
   onWait?: (wait: RequestWait | null) => void,
 ): Promise<{ response: HttpResponse; sentIfRange: boolean }> {
-  const target = source.contentRequest();
-  const headers: Record<string, string> = { ...target.headers, range: `bytes=${from}-${end === null ? '' : end - 1}` };
+  const headers: Record<string, string> = { range: `bytes=${from}-${end === null ? '' : end - 1}` };
   const ifRange = ifRangeValue(validators);
   if (ifRange) headers['if-range'] = ifRange;
-  const response = await http.get(target.url, headers, { signal, followRedirects: target.followRedirects, onWait });
+  const response = await target.get(http, headers, { signal, onWait });
   return { response, sentIfRange: ifRange !== null };
 }
 

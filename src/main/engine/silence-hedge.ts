@@ -2,7 +2,7 @@
 import { discardBody, type GetOptions, type HttpClient, type HttpResponse, type RequestWait } from './http/client.ts';
 import type { PartFile } from './part-file.ts';
 import { checkRangeResponse, requestRange, streamIntoSegment, type ByteRateLimit, type LiveSegment, type Validators } from './range-request.ts';
-import type { DownloadSource } from './source.ts';
+import type { ContentTarget } from './content-target.ts';
 
 /**
  * A hedged request ("The Tail at Scale", Dean & Barroso, 2013), for a body that stops arriving. The read timeout
@@ -51,7 +51,8 @@ export const MAX_LOST_HEDGES = 4;
 
 export interface HedgePlannerOptions {
   http: HttpClient;
-  source: DownloadSource;
+  /** Where the file's content requests go (the source's URL or where its redirects ended). */
+  target: ContentTarget;
   /** Least silence before hedging; 0 or less: never hedge. */
   floorMs: number;
   /** The file's connections (read live: the setting may change): streaming segments plus hedges on their way stay within it. */
@@ -115,7 +116,7 @@ export class HedgePlanner {
       else if (wait.reason !== 'budget') queueing.abort(new Error(`the hedge would wait (${wait.reason})`));
     };
     try {
-      const opened = await requestRange(http, this.#options.source, from, to, validators, AbortSignal.any([signal, queueing.signal]), onWait);
+      const opened = await requestRange(http, this.#options.target, from, to, validators, AbortSignal.any([signal, queueing.signal]), onWait);
       const responseMs = Date.now() - sentAt;
       await checkRangeResponse(opened.response, { start: from, end: to, total }, validators, opened.sentIfRange);
       return { response: opened.response, responseMs };

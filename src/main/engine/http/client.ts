@@ -2,11 +2,12 @@
 import { Module, createRequire } from 'node:module';
 import type * as Undici from 'undici';
 import type { Agent as AgentType, Dispatcher } from 'undici';
+import { followRedirects, type SendOnce } from './redirects.ts';
 
 /**
  * undici's own modules, each loaded only when used. `import 'undici'` evaluates all ~110 of its files (fetch,
  * WebSocket, mocks, caches, HTTP/2) for ~0.1 s of every command's start-up; the Agent and the request call we use
- * are about half of that, and the proxy agent and redirect interceptor load only for the runs that need them.
+ * are about half of that, and the proxy agent loads only for the runs that need it.
  * undici has no "exports" map, so these paths are importable; undici-modules.test.ts checks that each is the very
  * class or function the package exports, so an undici release that moves one fails the tests, not a download.
  */
@@ -21,7 +22,6 @@ export const undiciModules = {
     deferHttp2();
     return require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof Undici.EnvHttpProxyAgent;
   },
-  redirectInterceptor: () => require('undici/lib/interceptor/redirect.js') as typeof Undici.interceptors.redirect,
 };
 
 /**
@@ -59,6 +59,8 @@ export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: Dispatcher.ResponseData['body'];
+  /** The URL that answered, when redirects were followed (see redirects.ts): the last hop's, or the one asked for. */
+  url?: string;
 }
 
 /** Why and until when a request is held back before it is sent (until: ms epoch, null when it depends on other requests). */
@@ -76,7 +78,8 @@ export interface GetOptions {
 
 export interface HttpClient {
   /**
-   * `followRedirects` only for plain URLs: a redirect would carry the Files API key to whatever host it names.
+   * `followRedirects` only for plain URLs: a redirect would carry the Files API key to whatever host it names. The
+   * response then says which URL answered (`url`), so a download can send its next requests there directly.
    * `onWait` hears when a traffic-controlled client holds the request back (budget, cool-down, connections) and null when it goes.
    */
   get(url: string, headers: Record<string, string>, options?: GetOptions): Promise<HttpResponse>;
@@ -102,19 +105,21 @@ export function createHttpClient(settings: HttpSettings, env: NodeJS.ProcessEnv 
   };
   const agent = createDispatcher(agentOptions, settings.proxy ?? null, env);
   const request = undiciModules.request();
-  let redirecting: Dispatcher | null = null;
-  const followingRedirects = () => (redirecting ??= agent.compose(undiciModules.redirectInterceptor()({ maxRedirections: 5 })));
   return {
     async get(url, headers, options = {}) {
-      const { origin, pathname, search } = new URL(url);
-      const response = await request.call(options.followRedirects ? followingRedirects() : agent, {
-        origin,
-        path: `${pathname}${search}`,
-        method: 'GET',
-        headers: { 'user-agent': USER_AGENT, ...headers },
-        signal: options.signal,
-      });
-      return { status: response.statusCode, headers: response.headers as HttpResponse['headers'], body: response.body };
+      const once: SendOnce = async (target, sent) => {
+        const { origin, pathname, search } = new URL(target);
+        const response = await request.call(agent, {
+          origin,
+          path: `${pathname}${search}`,
+          method: 'GET',
+          headers: { 'user-agent': USER_AGENT, ...sent },
+          signal: options.signal,
+        });
+        return { status: response.statusCode, headers: response.headers as HttpResponse['headers'], body: response.body };
+      };
+      // Followed here, hop by hop, rather than by undici's interceptor: only this way is the final URL known.
+      return options.followRedirects ? followRedirects(url, headers, once) : once(url, headers);
     },
     async close() {
       await agent.close().catch(() => agent.destroy());
