@@ -46,18 +46,38 @@ export class UrlSource implements DownloadSource {
     const disposition = headerValue(response.headers['content-disposition']);
     const type = headerValue(response.headers['content-type']);
     return {
-      filename: filenameFromDisposition(disposition) ?? this.#nameFromPath(),
+      filename: filenameFromDisposition(disposition) ?? nameAfterRedirects(this.#url, response.url),
       mimeType: type ? type.split(';')[0].trim().slice(0, 255) || null : null,
     };
   }
+}
 
-  #nameFromPath(): string | null {
-    try {
-      const name = decodeURIComponent(basename(this.#url.pathname));
-      return name || null;
-    } catch {
-      return basename(this.#url.pathname) || null;
-    }
+/**
+ * The name a URL's path gives a file when no Content-Disposition does. After redirects two paths offer one, and
+ * neither is always right: a signed CDN URL often ends in an opaque key (keep the link's `tool-1.2.tar.gz`), while a
+ * link like `/download/latest` ends in no file name at all (take the `tool-1.2.tar.gz` it redirected to). So the
+ * URL that answered wins only where the link's own name is missing or has no extension and the answer's has one.
+ */
+export function nameAfterRedirects(link: URL, answeredBy: string | undefined): string | null {
+  const own = nameFromPath(link);
+  if (!answeredBy || answeredBy === link.href) return own;
+  let answered: string | null;
+  try {
+    answered = nameFromPath(new URL(answeredBy));
+  } catch {
+    return own;
+  }
+  const hasExtension = (name: string | null) => name !== null && /\.[^.]+$/.test(name) && !name.startsWith('.');
+  if (answered !== null && hasExtension(answered) && !hasExtension(own)) return answered;
+  return own ?? answered;
+}
+
+/** The last segment of a URL's path, decoded where it decodes; null when the path ends in `/`. */
+function nameFromPath(url: URL): string | null {
+  try {
+    return decodeURIComponent(basename(url.pathname)) || null;
+  } catch {
+    return basename(url.pathname) || null;
   }
 }
 
