@@ -100,6 +100,8 @@ interface Row {
   connections: number;
   retries: number;
   status: string;
+  /** Once done: how long this run took and what it fetched (a resumed run fetched less than the size). */
+  finished: { durationMs: number; bytesThisRun: number } | null;
 }
 
 /** A live bar per file, redrawn in place about five times a second. */
@@ -112,7 +114,7 @@ export function ttyReporter(out: Output, options: ReporterOptions = {}): Reporte
   const row = (event: DownloadEvent): Row => {
     let existing = rows.get(event.downloadId);
     if (!existing) {
-      existing = { name: event.fileId, size: null, bytes: 0, speed: 0, connections: 0, retries: 0, status: 'queued' };
+      existing = { name: event.fileId, size: null, bytes: 0, speed: 0, connections: 0, retries: 0, status: 'queued', finished: null };
       rows.set(event.downloadId, existing);
     }
     return existing;
@@ -121,7 +123,7 @@ export function ttyReporter(out: Output, options: ReporterOptions = {}): Reporte
     const width = Math.max(60, out.columns ?? 100);
     let text = drawnLines > 0 ? `\x1b[${drawnLines}A\x1b[0J` : '';
     for (const line of log.splice(0)) text += `${line}\n`;
-    const lines = [...rows.values()].map((entry) => renderRow(entry, width));
+    const lines = renderRows([...rows.values()], width);
     text += lines.map((line) => `${line}\n`).join('');
     drawnLines = lines.length;
     out.write(text);
@@ -144,6 +146,11 @@ export function ttyReporter(out: Output, options: ReporterOptions = {}): Reporte
           break;
         case 'state':
           entry.status = event.state === 'paused' && waitsForSpace(event.error) ? 'waiting for disk space' : event.state;
+          // Verifying starts only once every byte is written: the last progress tick may have been short of them.
+          if (event.state === 'verifying' && entry.size !== null) Object.assign(entry, { bytes: entry.size, speed: 0, connections: 0 });
+          break;
+        case 'done':
+          Object.assign(entry, { bytes: event.sizeBytes, size: event.sizeBytes, speed: 0, connections: 0, status: 'done', finished: { durationMs: event.durationMs, bytesThisRun: event.bytesDownloaded } });
           break;
         default:
           break;
@@ -162,17 +169,51 @@ export function ttyReporter(out: Output, options: ReporterOptions = {}): Reporte
   };
 }
 
-function renderRow(entry: Row, width: number): string {
+/** Room a name keeps before the bar gives up its width: enough for a host and a file name cut in the middle. */
+const NAME_MIN_WIDTH = 24;
+const BAR_WIDTH = { min: 8, max: 24 };
+
+/**
+ * The rows of every file, in columns: one name width and one bar width for all, so the bars line up. The figures are
+ * what a bar is for and the name says whose they are; the bar takes what is left, down to BAR_WIDTH.min.
+ */
+function renderRows(entries: readonly Row[], width: number): string[] {
+  const names = entries.map((entry) => entry.name.replace(/^https?:\/\//u, '')); // A URL's scheme says nothing its host does not.
+  const figures = entries.map(rowFigures);
+  const room = width - 1 - Math.max(0, ...figures.map((text) => text.length));
+  const barWidth = Math.min(BAR_WIDTH.max, Math.max(BAR_WIDTH.min, room - NAME_MIN_WIDTH - 3));
+  const nameWidth = Math.min(Math.max(0, ...names.map((name) => name.length)), Math.max(10, room - barWidth - 3));
+  return entries.map((entry, index) => {
+    const fraction = entry.size ? Math.min(1, entry.bytes / entry.size) : 0;
+    const filled = Math.round(fraction * barWidth);
+    const bar = ` [${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]`;
+    return `${fitName(names[index], nameWidth)}${bar}${figures[index]}`.slice(0, width - 1);
+  });
+}
+
+/** What a row says after its bar: progress, speed, ETA and state; or, once done, what the file took. */
+function rowFigures(entry: Row): string {
   const fraction = entry.size ? Math.min(1, entry.bytes / entry.size) : 0;
-  const barWidth = 24;
-  const filled = Math.round(fraction * barWidth);
-  const bar = `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]`;
+  const percent = `${(fraction * 100).toFixed(0).padStart(3)}%`;
+  const retries = entry.retries ? ` retries ${entry.retries}` : '';
+  if (entry.finished) {
+    const { durationMs, bytesThisRun } = entry.finished;
+    const average = durationMs > 0 ? ` ${formatBytes(Math.round((bytesThisRun * 1000) / durationMs))}/s avg` : '';
+    return ` ${percent} ${formatBytes(entry.bytes)} in ${formatDuration(durationMs)}${average} done${retries}`;
+  }
   const eta = entry.size && entry.speed > 0 ? formatDuration(((entry.size - entry.bytes) / entry.speed) * 1000) : '--:--';
   const sizes = `${formatBytes(entry.bytes)}/${entry.size === null ? '?' : formatBytes(entry.size)}`;
-  const tail = ` ${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${sizes} ${formatBytes(Math.round(entry.speed))}/s ETA ${eta} conn ${entry.connections} ${entry.status}${entry.retries ? ` retries ${entry.retries}` : ''}`;
-  const nameWidth = Math.max(10, width - tail.length - 1);
-  const name = entry.name.length > nameWidth ? `${entry.name.slice(0, nameWidth - 1)}…` : entry.name.padEnd(nameWidth);
-  return `${name}${tail}`.slice(0, width - 1);
+  return ` ${percent} ${sizes} ${formatBytes(Math.round(entry.speed))}/s ETA ${eta} conn ${entry.connections} ${entry.status}${retries}`;
+}
+
+/**
+ * A name cut to `width` in the middle, not at the end: a URL's file name is at its end and its host at its start,
+ * and both say which download a bar is ("http://127.0.0.1:8080/files…" said neither).
+ */
+export function fitName(name: string, width: number): string {
+  if (name.length <= width) return name.padEnd(width);
+  const head = Math.floor((width - 1) * 0.4);
+  return `${name.slice(0, head)}…${name.slice(name.length - (width - 1 - head))}`;
 }
 
 /** True for the message of a download paused by a full disk that resumes by itself. */
