@@ -12,6 +12,7 @@ import { reindex } from './archive/reindex.ts';
 import { findEntriesBySource } from './store/archive-entries.ts';
 import { dataLayout, ensureDataDirs, type DataLayout } from './archive/layout.ts';
 import type { DownloadOutcome } from './engine/download-run.ts';
+import type { RunOptions } from './engine/download-settings.ts';
 import { FatalError } from './engine/errors.ts';
 import type { DownloadEvent } from './engine/events.ts';
 import { createHttpClient } from './engine/http/client.ts';
@@ -183,19 +184,19 @@ export class FilehaulService {
   }
 
   /** Downloads one prepared file; refuses to run it twice at once (another process may hold it). */
-  download(record: DownloadRecord, source: DownloadSource): Promise<DownloadOutcome> {
-    const run = this.#downloadLocked(record, source);
+  download(record: DownloadRecord, source: DownloadSource, options: RunOptions = {}): Promise<DownloadOutcome> {
+    const run = this.#downloadLocked(record, source, options);
     // close() waits for these, so what callers do with the outcome (read the catalog) happens before it closes.
     this.#downloads.add(run);
     void run.finally(() => this.#downloads.delete(run)).catch(() => {});
     return run;
   }
 
-  async #downloadLocked(record: DownloadRecord, source: DownloadSource): Promise<DownloadOutcome> {
+  async #downloadLocked(record: DownloadRecord, source: DownloadSource, options: RunOptions): Promise<DownloadOutcome> {
     const lock = this.#locks.take(record.id);
     if (lock) return { state: 'failed', message: lock };
     try {
-      return await this.#engine.enqueue(record, source);
+      return await this.#engine.enqueue(record, source, options);
     } finally {
       await this.#locks.release(record.id);
     }

@@ -27,6 +27,8 @@ Options (each also settable in DIR/config.ini or the environment; see filehaul c
   --api-key-file PATH    read the API key from a file instead of ANTHROPIC_API_KEY
   --encrypt              encrypt finished files at rest (age; key in DIR/filehaul-identity.txt)
   --no-wait-for-space    on a full disk, stop (exit 1) instead of waiting for space to return
+  --sha256 HEX           the SHA-256 the file is published with (one file only): a file that hashes otherwise
+                         fails and is not archived; its bytes are kept, so the right digest archives them at once
   --json                 one JSON object per line per event
 
 A full disk pauses a download with a line saying how much space it needs; it resumes by itself once that much is
@@ -41,7 +43,7 @@ export interface CommandIo {
 }
 
 export async function runGet(args: readonly string[], io: CommandIo): Promise<number> {
-  const { waitForSpace, rest } = takeWaitForSpace(args);
+  const { waitForSpace, expectedSha256, rest } = takeGetFlags(args);
   const { values, positionals } = parseCommand(rest);
   if (values.help) {
     io.stdout.write(GET_HELP);
@@ -49,6 +51,7 @@ export async function runGet(args: readonly string[], io: CommandIo): Promise<nu
   }
   const inputs = splitInputs(positionals);
   if (inputs.length === 0) throw new UsageError('get needs at least one file id or URL (see filehaul get --help)');
+  if (expectedSha256 !== undefined && inputs.length > 1) throw new UsageError(`--sha256 is the digest of one file, and ${inputs.length} were given: run get once per file`);
   const service = await FilehaulService.open({ ...serviceOptions(values), waitForSpace });
   const reporter: Reporter = values.json ? jsonReporter(io.stdout) : io.stdout.isTTY ? ttyReporter(io.stdout, { waitForSpace }) : lineReporter(io.stdout, { waitForSpace });
   const stopListening = service.onEvent((event) => reporter.handle(event));
@@ -68,12 +71,18 @@ export async function runGet(args: readonly string[], io: CommandIo): Promise<nu
       }
       if (item.alreadyDone) {
         const { record } = item;
+        if (expectedSha256 !== undefined && record.sha256 !== expectedSha256) {
+          const error = `already in the archive at ${record.finalPath}, but its SHA-256 is ${record.sha256}, not the expected ${expectedSha256}`;
+          failures.push(`${item.source.displayName}: ${error}`);
+          reporter.note(`${item.source.displayName}: ${error}`, { event: 'error', file_id: item.source.displayName, download_id: record.id, error, bytes_downloaded: 0, duration_ms: 0, retry_count: 0 });
+          return;
+        }
         reporter.note(`${item.source.displayName}: already in the archive at ${record.finalPath}`, {
           event: 'done', file_id: item.source.displayName, download_id: record.id, path: record.finalPath, sha256: record.sha256, size_bytes: record.sizeBytes, bytes_downloaded: 0, duration_ms: 0, retry_count: 0, already_archived: true,
         });
         return;
       }
-      const outcome = await service.download(item.record, item.source);
+      const outcome = await service.download(item.record, item.source, expectedSha256 === undefined ? {} : { expectedSha256 });
       if (outcome.state === 'failed') failures.push(`${item.source.displayName}: ${outcome.message}`);
       if (outcome.state === 'paused' && !interrupted) failures.push(`${item.source.displayName}: ${outcome.message ?? 'paused'}`);
     });
@@ -97,22 +106,35 @@ export async function runGet(args: readonly string[], io: CommandIo): Promise<nu
  * the transfer should simply go on, and a long `get` that exits half-way means somebody must notice and run it again.
  * Waiting costs nothing: the bytes are confirmed, the process only checks free space every few seconds, and Ctrl-C
  * still stops it with everything saved. A script that would rather fail fast on a full disk passes
- * --no-wait-for-space (exit 1 with the ENOSPC line, as before). The flag belongs to `get` alone, so it is taken out
- * here before the shared options are parsed; after `--` everything is an input.
+ * --no-wait-for-space (exit 1 with the ENOSPC line, as before). That flag and --sha256 belong to `get` alone, so
+ * they are taken out here before the shared options are parsed; after `--` everything is an input.
  */
-function takeWaitForSpace(args: readonly string[]): { waitForSpace: boolean; rest: string[] } {
+function takeGetFlags(args: readonly string[]): { waitForSpace: boolean; expectedSha256: string | undefined; rest: string[] } {
   let waitForSpace = true;
+  let expectedSha256: string | undefined;
   const rest: string[] = [];
   let inputsOnly = false;
-  for (const arg of args) {
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index];
     if (!inputsOnly && arg === '--no-wait-for-space') waitForSpace = false;
     else if (!inputsOnly && arg === '--wait-for-space') waitForSpace = true;
-    else {
+    else if (!inputsOnly && (arg === '--sha256' || arg.startsWith('--sha256='))) {
+      expectedSha256 = parseSha256(arg === '--sha256' ? args[++index] : arg.slice('--sha256='.length));
+    } else {
       if (arg === '--') inputsOnly = true;
       rest.push(arg);
     }
   }
-  return { waitForSpace, rest };
+  return { waitForSpace, expectedSha256, rest };
+}
+
+/** A SHA-256 as sha256sum prints it (64 hex digits, either case), or an optional `sha-256=` prefix as aria2 takes it. */
+function parseSha256(text: string | undefined): string {
+  const hex = text?.trim().replace(/^sha-?256[=:]/i, '');
+  if (!hex || !/^[0-9a-f]{64}$/i.test(hex)) {
+    throw new UsageError(`--sha256 takes the file's SHA-256 as 64 hex digits${text ? ` (got ${text.length > 80 ? `${text.slice(0, 80)}…` : `"${text}"`})` : ''}`);
+  }
+  return hex.toLowerCase();
 }
 
 /**

@@ -87,7 +87,7 @@ export class DownloadRun {
       this.#setState('downloading', null);
       await this.#downloadWithRestarts();
       if (this.#signal.aborted) throw this.#signal.reason ?? new DOMException('paused', 'AbortError');
-      await this.#ending.finalize();
+      await this.#ending.finalize(this.#settings.expectedSha256 ?? null);
       return { state: 'done', record: this.#record };
     } catch (error) {
       return await this.#ending.settle(error);

@@ -14,6 +14,8 @@ export async function finalizeDownload(
   prefixHash: PrefixHash | null = null,
   /** Other work that must end well before the file is placed (the run's last confirm); it runs beside the hash. */
   alongside: Promise<unknown> = Promise.resolve(),
+  /** The digest the file is published with, if the user gave one (lower-case hex). */
+  expectedSha256: string | null = null,
 ): Promise<{ finalPath: string; sha256: string }> {
   const gap = segments.find((segment) => segment.written < segment.end);
   if (gap) throw new FatalError(`internal error: bytes ${gap.written}-${gap.end - 1} were never written`);
@@ -26,6 +28,14 @@ export async function finalizeDownload(
   // Both must finish before the file is placed, so the archive still only ever receives durable, hashed bytes.
   // The prefix hash has already read what was contiguous during the transfer; it hashes only the rest now.
   const [, sha256] = await Promise.all([part.sync(), prefixHash ? prefixHash.finish() : sha256File(part.path), alongside]);
+  if (expectedSha256 !== null && sha256 !== expectedSha256) {
+    // The part file and its confirmed ranges stay: the same origin sends the same bytes, so downloading them again
+    // would not help, while a run with the right digest (a mistyped or stale one is the likelier cause) places them at once.
+    throw new FatalError(
+      `SHA-256 mismatch: the file hashes to ${sha256}, not the expected ${expectedSha256}; it was not archived ` +
+        '(its bytes are kept: a run with the right SHA-256 archives them without downloading again)',
+    );
+  }
   record.sha256 = sha256;
   const finalPath = await archive.place(record, part.path);
   return { finalPath, sha256 };

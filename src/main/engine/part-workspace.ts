@@ -125,14 +125,14 @@ export class PartWorkspace {
   }
 
   /** Stops the clock, proves, hashes and places the part file (see finalize.ts) and closes it. */
-  async finalize(): Promise<{ finalPath: string; sha256: string }> {
+  async finalize(expectedSha256: string | null = null): Promise<{ finalPath: string; sha256: string }> {
     // The clock's last confirm (an fdatasync and a journal write, 15-40 ms) and the hash do not need each other:
     // they run side by side, and the file is placed only once both are done. Its failure still fails finalize
     // (finalizeDownload awaits it); the catch only keeps it from counting as unhandled when a check fails first.
     const stopping = this.stopClock();
     stopping.catch(() => {});
     // finalizeDownload finishes the prefix hash (which closes it); only the part file is left to close.
-    const result = await finalizeDownload(this.#record, this.#part!, this.#hooks.segments(), this.#deps.archive, this.#prefixHash, stopping);
+    const result = await finalizeDownload(this.#record, this.#part!, this.#hooks.segments(), this.#deps.archive, this.#prefixHash, stopping, expectedSha256);
     this.#prefixHash = null;
     await this.#part!.close();
     this.#part = null;

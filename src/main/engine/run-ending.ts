@@ -34,10 +34,10 @@ export class RunEnding {
     this.#hooks = hooks;
   }
 
-  /** Verifies and archives a run whose every byte is written, and tells listeners it is done. */
-  async finalize(): Promise<void> {
+  /** Verifies (against `expectedSha256` too, when given) and archives a run whose every byte is written, and tells listeners it is done. */
+  async finalize(expectedSha256: string | null): Promise<void> {
     this.#hooks.setState('verifying', null);
-    const result = await this.#workspace.finalize();
+    const result = await this.#workspace.finalize(expectedSha256);
     Object.assign(this.#record, { state: 'done', error: null, completedAt: new Date().toISOString(), finalPath: result.finalPath, sha256: result.sha256 });
     this.#deps.archive.commit(this.#record);
     // Only now, with the catalog pointing at the archived file, may the part file go (a crash before this repeats finalize).

@@ -1,6 +1,7 @@
 // The transfer engine: a queue of downloads, a few running at once, each pausable; one HTTP client shared by all.
 import type { DownloadRecord } from '../../shared/model.ts';
 import { DownloadRun, type DownloadOutcome, type DownloadSettings } from './download-run.ts';
+import type { RunOptions } from './download-settings.ts';
 import type { DownloadEvent, DownloadEventListener } from './events.ts';
 import type { HttpClient } from './http/client.ts';
 import type { ArchivePort, TransferJournal } from './ports.ts';
@@ -16,6 +17,7 @@ export interface EngineSettings extends DownloadSettings {
 interface QueuedDownload {
   record: DownloadRecord;
   source: DownloadSource;
+  options: RunOptions;
   /** Replaced each time the download runs again after waiting for disk space (an aborted controller stays aborted). */
   controller: AbortController;
   resolve: (outcome: DownloadOutcome) => void;
@@ -81,9 +83,9 @@ export class TransferEngine {
   }
 
   /** Queues a download; resolves when it is done, paused or failed. */
-  enqueue(record: DownloadRecord, source: DownloadSource): Promise<DownloadOutcome> {
+  enqueue(record: DownloadRecord, source: DownloadSource, options: RunOptions = {}): Promise<DownloadOutcome> {
     return new Promise((resolve) => {
-      const entry: QueuedDownload = { record, source, controller: new AbortController(), resolve };
+      const entry: QueuedDownload = { record, source, options, controller: new AbortController(), resolve };
       // A catalog that cannot take the write (full disk, a long lock elsewhere) fails or pauses the run itself, in words.
       this.#setStateQuietly(entry, 'queued', null);
       this.#waiting.push(entry);
@@ -161,7 +163,8 @@ export class TransferEngine {
     while (this.#running.size < this.#settings.parallelFiles && this.#waiting.length > 0) {
       const entry = this.#waiting.shift()!;
       this.#running.set(entry.record.id, entry);
-      const run = new DownloadRun(entry.record, entry.source, { ...this.#deps, emit: (event) => this.#emit(event) }, this.#settings, entry.controller.signal);
+      const settings = { ...this.#settings, expectedSha256: entry.options.expectedSha256 ?? null };
+      const run = new DownloadRun(entry.record, entry.source, { ...this.#deps, emit: (event) => this.#emit(event) }, settings, entry.controller.signal);
       void run.run().then((outcome) => {
         this.#running.delete(entry.record.id);
         if (this.#deps.storage && !entry.controller.signal.aborted && pausedForSpace(outcome)) {
