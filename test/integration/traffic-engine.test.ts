@@ -19,6 +19,12 @@ describe('request budget', () => {
     { rpm: 600, count: 12 },
     { rpm: 100, count: 4 },
   ])('at $rpm a minute, paces every kind of request so an origin limiting at the same rate never answers 429', async ({ rpm, count }) => {
+    // The first download in a process pays for loading and compiling its code (the service's, undici's, the origin's)
+    // between its first token and that request's arrival: tens of ms on a loaded machine, more than the budget's 5%
+    // headroom, so the next request arrived less than an interval after it. One download elsewhere first takes that.
+    const warm = await origin();
+    const warmFiles = addFiles(warm, 'warm', 1, 16 * KiB);
+    expectAllDone(await (await openRig(warm, { requestsPerMinute: 60_000 })).download([...warmFiles.keys()]), warmFiles);
     const api = await origin({ rateLimit: { requestsPerMinute: rpm } });
     const files = addFiles(api, `paced${rpm}`, count, 16 * KiB);
     const rig = await openRig(api, { requestsPerMinute: rpm, engine: { parallelFiles: count } });

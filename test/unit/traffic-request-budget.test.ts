@@ -31,6 +31,18 @@ describe('request budget', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('after a timer that fires late, sends the next request a whole interval later, not sooner to catch up', async () => {
+    // An origin limiting at the same rate caps its bucket at the burst too: it earned nothing extra while the timer
+    // was late, so a request sooner than an interval after the late one is a 429.
+    const { clock, granted, ask, t0 } = setup(100);
+    for (let i = 0; i < 3; i++) void ask(`r${i}`);
+    await clock.settle();
+    clock.stall(700);
+    await clock.advance(0);
+    await clock.advance(1300);
+    expect(granted.map((g) => g.at - t0)).toEqual([0, 700, 1300]);
+  });
+
   it('lets a configured burst out at once and paces the rest', async () => {
     const { clock, granted, ask, t0 } = setup(60, 5);
     for (let i = 0; i < 15; i++) void ask(`r${i}`);

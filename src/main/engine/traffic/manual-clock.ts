@@ -60,6 +60,14 @@ export class ManualClock implements Clock {
     await this.settle();
   }
 
+  /**
+   * Moves time forward by `ms` without firing the timers due meanwhile, as an event loop held busy (a GC pause, a
+   * loaded machine) does: they fire late, at the next advance().
+   */
+  stall(ms: number): void {
+    this.#now += ms;
+  }
+
   /** Lets pending promise callbacks run (a couple of event-loop turns; no time passes). */
   async settle(): Promise<void> {
     await turn();

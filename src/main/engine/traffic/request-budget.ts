@@ -187,10 +187,10 @@ export class RequestBudget {
       this.#pausedUntil = null;
     }
     const elapsed = now - this.#updatedAt;
-    // With requests queued the bucket is never idle, so what it earned while a timer fired late is kept (up to one
-    // token) instead of being capped away: late timers must not slow the long-run pace below the rate.
-    const cap = this.#queue.length > 0 ? this.#burst + 1 : this.#burst;
-    if (elapsed > 0) this.#tokens = Math.min(cap, this.#tokens + elapsed / this.#intervalMs());
+    // Capped at the burst even while requests queue: the server's bucket is capped there too, so a token "earned"
+    // while a timer fired late is one the server never had. Keeping it sent the next request less than an interval
+    // after the late one, spending the rate headroom at every event-loop stall (a 429 at 100 rpm from a 30 ms stall).
+    if (elapsed > 0) this.#tokens = Math.min(this.#burst, this.#tokens + elapsed / this.#intervalMs());
     this.#updatedAt = now;
   }
 
