@@ -61,9 +61,13 @@ describe('transient failures', () => {
     const [result] = await harness.get(['file_reset'], { connections: 4 });
     expect(result.bytes!.equals(bytes)).toBe(true);
     const broken = harness.origin.contentRequests('file_reset').find((entry) => entry.fault === 'reset')!;
-    const brokenStart = Number(/bytes=(\d+)-/.exec(broken.range!)![1]);
-    const resumed = harness.origin.contentRequests('file_reset').find((entry) => entry.range?.startsWith(`bytes=${brokenStart + 1 * MiB}-`));
-    expect(resumed).toBeDefined();
+    const startOf = (range?: string) => Number(/bytes=(\d+)-/.exec(range ?? '')?.[1]);
+    const brokenStart = startOf(broken.range);
+    // Where it broke is where the engine's bytes end, which can be a little short of the 1 MiB the origin sent: when
+    // the socket closes, undici destroys the body and with it what it had buffered while the engine paused the body
+    // for a write (at most its 64 KiB high-water mark and a socket read). Those few bytes are asked for again.
+    const resumed = harness.origin.contentRequests('file_reset').find((entry) => startOf(entry.range) > brokenStart + 1 * MiB - 256 * 1024 && startOf(entry.range) <= brokenStart + 1 * MiB);
+    expect(resumed, JSON.stringify(harness.origin.contentRequests('file_reset').map((entry) => entry.range))).toBeDefined();
     expect(resumed!.ifRange).toBe(harness.origin.getFile('file_reset').etag);
   });
 
