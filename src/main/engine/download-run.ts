@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { DownloadRecord } from '../../shared/model.ts';
 import { FatalError, RestartRequired, RetryableError } from './errors.ts';
 import type { DownloadEvent } from './events.ts';
-import { discardBody, type HttpResponse, type RequestWait } from './http/client.ts';
+import { discardBody, type HttpResponse } from './http/client.ts';
 import { headerValue } from './http/retry-policy.ts';
 import { checkRangeResponse, requestRange, streamIntoSegment, type ByteRateLimit, type LiveSegment, type Validators } from './range-request.ts';
 import { planSegments, segmentCount } from './segments.ts';
@@ -16,6 +16,7 @@ import { retryUntilDone } from './retry-loop.ts';
 import { HedgePlanner, streamWithHedge } from './silence-hedge.ts';
 import { PartWorkspace } from './part-workspace.ts';
 import { RunEnding, type RunEvent } from './run-ending.ts';
+import { RunWaits } from './run-waits.ts';
 
 export { DEFAULT_DOWNLOAD_SETTINGS, type DownloadDeps, type DownloadOutcome, type DownloadSettings } from './download-settings.ts';
 export { toRecord } from './download-record.ts';
@@ -44,13 +45,11 @@ export class DownloadRun {
   #probeResponseMs = 0;
   /** Where content requests go: the source's URL, or where its redirects ended, for this run only (see content-target.ts). */
   readonly #target: ContentTarget;
-  /** Why and until when the download is held back (rate limit, Retry-After, cool-down); null while it flows. */
-  #waiting: { reason: string; until: number | null } | null = null;
-  readonly #waitListener = (wait: { reason: string; until: number | null } | null) => {
-    this.#waiting = wait;
+  /** Why and until when the download is held back (rate limit, Retry-After, cool-down); see run-waits.ts. */
+  readonly #waits = new RunWaits(() => {
     // Before the first response no clock ticks: say at once that the download waits (and until when), not stalls.
-    if (wait && !this.#workspace.clockStarted) this.#emitProgress();
-  };
+    if (!this.#workspace.clockStarted) this.#emitProgress();
+  });
 
   constructor(record: DownloadRecord, source: DownloadSource, deps: DownloadDeps, settings: DownloadSettings, signal: AbortSignal) {
     this.#record = record;
@@ -153,7 +152,7 @@ export class DownloadRun {
     await this.#workspace.deleteFile();
     const probe = await this.#withRetries(async () => {
       this.#requestCount++;
-      const timing = this.#timedWaitListener();
+      const timing = this.#waits.timed();
       const { response } = await requestRange(this.#deps.http, this.#target, 0, null, none, this.#signal, timing.onWait);
       this.#probeResponseMs = timing.elapsed();
       if (response.status === 416 && /\/0\s*$/.test(headerValue(response.headers['content-range']) ?? '')) {
@@ -202,7 +201,7 @@ export class DownloadRun {
       if (!response) {
         segment.offset = segment.written = segment.confirmed = 0;
         this.#requestCount++;
-        response = (await requestRange(this.#deps.http, this.#target, 0, null, { etag: null, lastModified: null }, this.#signal, this.#waitListener)).response;
+        response = (await requestRange(this.#deps.http, this.#target, 0, null, { etag: null, lastModified: null }, this.#signal, this.#waits.listener)).response;
         if (response.status !== 200) await checkRangeResponse(response, { start: 0, end: null, total }, { etag: null, lastModified: null }, false);
       }
       const body = response.body;
@@ -279,7 +278,7 @@ export class DownloadRun {
         // segment, and the stream then stops at the new end.
         const from = segment.offset;
         const to = segment.end;
-        const timing = this.#timedWaitListener();
+        const timing = this.#waits.timed();
         const opened = await requestRange(this.#deps.http, this.#target, from, to, validators, signal, timing.onWait);
         responseMs = timing.elapsed();
         await checkRangeResponse(opened.response, { start: from, end: to, total }, validators, opened.sentIfRange);
@@ -295,18 +294,6 @@ export class DownloadRun {
     }, segment, signal, () => answers);
   }
 
-  /** A wait listener for one request that also measures its response time: from when it was sent (after any wait) to its headers. */
-  #timedWaitListener(): { onWait: (wait: RequestWait | null) => void; elapsed: () => number } {
-    let sentAt = Date.now();
-    return {
-      onWait: (wait) => {
-        this.#waitListener(wait);
-        if (wait === null) sentAt = Date.now();
-      },
-      elapsed: () => Date.now() - sentAt,
-    };
-  }
-
   /** Calls `attempt` until it succeeds or fails for good (see retry-loop.ts), telling listeners about each wait. */
   #withRetries<T>(attempt: () => Promise<T>, segment?: LiveSegment, signal: AbortSignal = this.#signal, answers?: () => number): Promise<T> {
     return retryUntilDone(attempt, {
@@ -318,11 +305,9 @@ export class DownloadRun {
         this.#retryCount++;
         const { attempt: failures, delayMs, reason, status, requestId } = notice;
         this.#emit({ type: 'retry', attempt: failures, delayMs, reason, status, requestId, retryCount: this.#retryCount });
-        this.#waiting = delayMs > 0 ? { reason: notice.slowDown ? 'rate limit' : 'retry', until: Date.now() + delayMs } : null;
+        this.#waits.backingOff(delayMs, notice.slowDown);
       },
-      onResume: () => {
-        this.#waiting = null;
-      },
+      onResume: () => this.#waits.resumed(),
     });
   }
 
@@ -354,8 +339,8 @@ export class DownloadRun {
       retryCount: this.#retryCount,
       durationMs: Date.now() - this.#startedAt,
       segments: this.#segments.map((segment) => ({ start: segment.start, end: segment.end, offset: segment.written, active: segment.streaming })),
-      waitingUntil: this.#waiting?.until ?? null,
-      waitReason: this.#waiting?.reason ?? null,
+      waitingUntil: this.#waits.current?.until ?? null,
+      waitReason: this.#waits.current?.reason ?? null,
       allowedConnections: this.#deps.allowance ? Math.min(this.#settings.connections, this.#deps.allowance(this.#target.url)) : null,
     });
   }
