@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from './measure.ts';
 import { findFilehaulOutput } from './files.ts';
 
-export type Tool = 'filehaul' | 'aria2c' | 'curl' | 'curl-ranges';
+/** Every tool the bench knows, in the order a run lists them. */
+export const TOOLS = ['filehaul', 'aria2c', 'curl', 'curl-ranges'] as const;
+export type Tool = (typeof TOOLS)[number];
 
 /**
  * 'curl-ranges' is a reference, not a downloader anyone would ship: the same equal ranges with nothing around them.

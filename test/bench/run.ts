@@ -6,14 +6,14 @@ import { environment } from './environment.ts';
 import { MiB, writeRandomFile } from './files.ts';
 import { killRunning, medianOrNull, rssMethod } from './measure.ts';
 import { LIMIT_RATE_BYTES, startNginx, type Nginx } from './nginx.ts';
-import { REPO_ROOT, type Tool } from './peers.ts';
+import { REPO_ROOT, TOOLS, type Tool } from './peers.ts';
 import { allFailures, markdownReport, PARTS, stdoutSummary, type BenchResults, type PartId, type ReportMeta } from './report.ts';
 import { runResumeWaste, type ResumeTool } from './resume-waste.ts';
 import { runScenario, type Scenario } from './scenarios.ts';
 import { runTrafficScenario, trafficScenarios, type TrafficResult, type TrafficScenario } from './traffic-bench.ts';
 
 const USAGE =
-  'usage: npm run bench -- [--quick] [--only PART[,PART…]] [--reps N] [--tools filehaul,aria2c,curl,curl-ranges] [--soak-files N] [--catalog-rows N] [--out FILE] [--keep]\n' +
+  `usage: npm run bench -- [--quick] [--only PART[,PART…]] [--reps N] [--tools ${TOOLS.join(',')}] [--soak-files N] [--catalog-rows N] [--out FILE] [--keep]\n` +
   `  PART: ${PARTS.join(', ')}\n` +
   '  fault-rate also runs small-files (its figure is a ratio to it). --tools applies to throttled, loopback and resume-waste;\n' +
   '  curl (one connection) runs on loopback only, curl-ranges (the origin\'s floor) on throttled only.\n' +
@@ -39,7 +39,7 @@ function positive(flag: string, v: string): number {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, only: null, reps: 0, tools: ['filehaul', 'aria2c', 'curl', 'curl-ranges'], soakFiles: 0, catalogRows: 0, out: null, keep: false };
+  const o: Options = { quick: false, only: null, reps: 0, tools: [...TOOLS], soakFiles: 0, catalogRows: 0, out: null, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -60,7 +60,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--out') o.out = path.resolve(value());
     else if (a === '--tools') {
       const list = value().split(',');
-      if (list.some((t) => !['filehaul', 'aria2c', 'curl', 'curl-ranges'].includes(t))) throw new Error(`unknown tool in --tools\n${USAGE}`);
+      if (list.some((t) => !(TOOLS as readonly string[]).includes(t))) throw new Error(`unknown tool in --tools\n${USAGE}`);
       o.tools = list as Tool[];
     } else if (a === '--help' || a === '-h') {
       console.log(USAGE);
