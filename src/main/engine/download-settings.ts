@@ -6,7 +6,18 @@ import type { BackoffSettings } from './http/retry-policy.ts';
 import type { ArchivePort, TransferJournal } from './ports.ts';
 import type { ByteRateLimit } from './range-request.ts';
 
-export interface DownloadSettings {
+/** What one request for a download adds to the engine's settings. */
+export interface RunOptions {
+  /**
+   * The SHA-256 the file is published with (lower-case hex). A file that hashes otherwise fails and is not archived;
+   * its bytes stay in the part file, so a run with the right digest places them without downloading again (the
+   * same origin would send the same bytes).
+   */
+  expectedSha256?: string;
+}
+
+/** A run's settings: the engine's, with what the request for this download adds (RunOptions). */
+export interface DownloadSettings extends RunOptions {
   /** Concurrent ranged requests for one file. */
   connections: number;
   /** Neither half of a split may be smaller than this. */
@@ -25,18 +36,6 @@ export interface DownloadSettings {
    * (see silence-hedge.ts; the wait also scales with the request's own response time). 0: never.
    */
   hedgeAfterMs?: number;
-  /** What the whole file must hash to, when whoever asked for it knows (lower-case hex); see RunOptions. */
-  expectedSha256?: string | null;
-}
-
-/** What one request for a download adds to the engine's settings. */
-export interface RunOptions {
-  /**
-   * The SHA-256 the file is published with (lower-case hex). A file that hashes otherwise fails and is not archived;
-   * its bytes stay in the part file, so a run with the right digest places them without downloading again (the
-   * same origin would send the same bytes).
-   */
-  expectedSha256?: string;
 }
 
 export const DEFAULT_DOWNLOAD_SETTINGS: DownloadSettings = {

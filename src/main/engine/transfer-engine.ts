@@ -163,7 +163,7 @@ export class TransferEngine {
     while (this.#running.size < this.#settings.parallelFiles && this.#waiting.length > 0) {
       const entry = this.#waiting.shift()!;
       this.#running.set(entry.record.id, entry);
-      const settings = { ...this.#settings, expectedSha256: entry.options.expectedSha256 ?? null };
+      const settings = { ...this.#settings, ...entry.options };
       const run = new DownloadRun(entry.record, entry.source, { ...this.#deps, emit: (event) => this.#emit(event) }, settings, entry.controller.signal);
       void run.run().then((outcome) => {
         this.#running.delete(entry.record.id);
