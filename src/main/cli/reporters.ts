@@ -184,8 +184,7 @@ function renderRows(entries: readonly Row[], width: number): string[] {
   const barWidth = Math.min(BAR_WIDTH.max, Math.max(BAR_WIDTH.min, room - NAME_MIN_WIDTH - 3));
   const nameWidth = Math.min(Math.max(0, ...names.map((name) => name.length)), Math.max(10, room - barWidth - 3));
   return entries.map((entry, index) => {
-    const fraction = entry.size ? Math.min(1, entry.bytes / entry.size) : 0;
-    const filled = Math.round(fraction * barWidth);
+    const filled = Math.round(fractionDone(entry) * barWidth);
     const bar = ` [${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]`;
     return `${fitName(names[index], nameWidth)}${bar}${figures[index]}`.slice(0, width - 1);
   });
@@ -193,8 +192,7 @@ function renderRows(entries: readonly Row[], width: number): string[] {
 
 /** What a row says after its bar: progress, speed, ETA and state; or, once done, what the file took. */
 function rowFigures(entry: Row): string {
-  const fraction = entry.size ? Math.min(1, entry.bytes / entry.size) : 0;
-  const percent = `${(fraction * 100).toFixed(0).padStart(3)}%`;
+  const percent = `${(fractionDone(entry) * 100).toFixed(0).padStart(3)}%`;
   const retries = entry.retries ? ` retries ${entry.retries}` : '';
   if (entry.finished) {
     const { durationMs, bytesThisRun } = entry.finished;
@@ -204,6 +202,11 @@ function rowFigures(entry: Row): string {
   const eta = entry.size && entry.speed > 0 ? formatDuration(((entry.size - entry.bytes) / entry.speed) * 1000) : '--:--';
   const sizes = `${formatBytes(entry.bytes)}/${entry.size === null ? '?' : formatBytes(entry.size)}`;
   return ` ${percent} ${sizes} ${formatBytes(Math.round(entry.speed))}/s ETA ${eta} conn ${entry.connections} ${entry.status}${retries}`;
+}
+
+/** How much of a file is there, 0 to 1 (0 while its size is unknown). */
+function fractionDone(entry: Row): number {
+  return entry.size ? Math.min(1, entry.bytes / entry.size) : 0;
 }
 
 /**
