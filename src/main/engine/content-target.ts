@@ -21,7 +21,6 @@ interface Remembered {
  */
 export class ContentTarget {
   readonly #source: DownloadSource;
-  #sourceUrl: string | null = null;
   #remembered: Remembered | null = null;
 
   constructor(source: DownloadSource) {
@@ -30,7 +29,7 @@ export class ContentTarget {
 
   /** Where the next content request goes: the endpoint whose connection allowance applies to the download now. */
   get url(): string {
-    return this.#remembered?.url ?? (this.#sourceUrl ??= this.#source.contentRequest().url);
+    return this.#remembered?.url ?? this.#source.contentRequest().url;
   }
 
   /** Starts again from the source's URL: a restart (the file changed) learns where the link points anew. */
